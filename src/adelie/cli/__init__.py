@@ -1,0 +1,42 @@
+"""The `adelie` command line. Each area's commands live in their own module; this file only wires them
+and turns adelie's errors into one clear line instead of a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from adelie.errors import AdelieError
+
+app = typer.Typer(
+    name="adelie",
+    help="Align language models on information extraction, then extract grounded structures with them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True)
+
+
+def _register() -> None:
+    # One line per area; each module defines a `typer.Typer()` named `app`.
+    from adelie.cli import data
+
+    app.add_typer(data.app, name="data")
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except AdelieError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
