@@ -1,3 +1,5 @@
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,14 +16,14 @@ def test_every_token_maps_back(toks):
     for tok, (s, e) in zip(toks, offsets, strict=True):
         assert text[s:e] == tok
     # offsets are ordered and never overlap
-    for (_, e1), (s2, _) in zip(offsets, offsets[1:], strict=False):
+    for (_, e1), (s2, _) in itertools.pairwise(offsets):
         assert e1 <= s2
 
 
 @given(tokens)
 def test_only_single_spaces_are_inserted(toks):
     text, offsets = detokenize(toks)
-    gaps = [text[e1:s2] for (_, e1), (s2, _) in zip(offsets, offsets[1:], strict=False)]
+    gaps = [text[e1:s2] for (_, e1), (s2, _) in itertools.pairwise(offsets)]
     assert all(g in ("", " ") for g in gaps)
     assert len(text) == sum(len(t) for t in toks) + sum(len(g) for g in gaps)
 

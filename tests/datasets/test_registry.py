@@ -69,7 +69,7 @@ def test_select_filters(fake_registry):
 
 
 def test_unknown_names_suggest_close_matches(fake_registry):
-    with pytest.raises(UnknownDatasetError, match="unknown dataset 'trainst'. Did you mean trainset"):
+    with pytest.raises(UnknownDatasetError, match=r"unknown dataset 'trainst'\. Did you mean trainset"):
         registry.get("trainst")
     with pytest.raises(UnknownDatasetError, match="has no split 'dev'; its splits are: train, test"):
         registry.load("trainset", "dev")
@@ -84,7 +84,7 @@ def test_licence_comes_from_source_txt(fake_registry):
 def test_data_dir_resolution(fake_registry, monkeypatch, tmp_path):
     assert registry.data_dir() == fake_registry
     monkeypatch.setenv("ADELIE_DATA_DIR", str(tmp_path / "nope"))
-    with pytest.raises(MissingDataError, match="ADELIE_DATA_DIR=.*nope is not a directory"):
+    with pytest.raises(MissingDataError, match=r"ADELIE_DATA_DIR=.*nope is not a directory"):
         registry.data_dir()
     with pytest.raises(MissingDataError, match="does not exist"):
         registry.data_dir(tmp_path / "also-nope")
@@ -92,7 +92,7 @@ def test_data_dir_resolution(fake_registry, monkeypatch, tmp_path):
 
 def test_missing_dataset_folder_is_named(fake_registry):
     (fake_registry / "heldout").rmdir()
-    with pytest.raises(MissingDataError, match="dataset 'heldout': folder .*heldout is missing"):
+    with pytest.raises(MissingDataError, match=r"dataset 'heldout': folder .*heldout is missing"):
         registry.load("heldout", "test")
 
 

@@ -149,7 +149,7 @@ def validate(
     console.print(f"{n_ok} of {len(report.splits)} splits ok, "
                   f"{sum(r.examples for r in report.splits)} examples, {sum(r.invalid for r in report.splits)} invalid")
     for f in failures:
-        console.print(f"[red]failed:[/] {f}", highlight=False)
+        console.print(f"[red]failed:[/] {f}", highlight=False, soft_wrap=True)
     if failures:
         raise typer.Exit(1)
 
@@ -179,5 +179,5 @@ def export(
     msg = f"exported {n} records of {name}/{split}" + (f" to {out}" if out else "")
     if ctx.skipped:
         msg += f"; skipped {len(ctx.skipped)} invalid (first: {ctx.skipped[0]})"
-    Console(stderr=True).print(msg, highlight=False)
+    Console(stderr=True).print(msg, highlight=False, soft_wrap=True)
 

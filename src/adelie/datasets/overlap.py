@@ -2,7 +2,9 @@
 
 Texts are compared sentence by sentence after normalisation (lower case, letters and digits only, single
 spaces). Sentences shorter than `min_chars` normalised characters are ignored: boilerplate such as
-"-DOCSTART-" or "Reuters" would otherwise match everywhere.
+"-DOCSTART-" or "Reuters" would otherwise match everywhere. Datasets registered as a `duplicate_of` another
+(CoNLL04 in a second format) are left out: they are the training text itself, protected only so it is not
+trained on twice.
 """
 
 from __future__ import annotations
@@ -81,7 +83,9 @@ def find_overlaps(
     if train is None and train_texts is None:
         train = [(spec.name, s.name) for spec, s in select(role="train")]
     if protected is None:
-        protected = [(spec.name, s.name) for spec, s in select() if s.role in PROTECTED_ROLES]
+        protected = [
+            (spec.name, s.name) for spec, s in select() if s.role in PROTECTED_ROLES and not spec.duplicate_of
+        ]
     prot = _index(protected, root, min_chars)
     trained = _index(train or [], root, min_chars)
     for key, examples in (train_texts or {}).items():

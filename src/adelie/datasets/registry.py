@@ -21,6 +21,7 @@ from adelie.schema import Example, Task
 
 Role = Literal["train", "dev", "in-domain test", "held-out", "never"]
 LicenceClass = Literal["open", "non-commercial", "research-only", "unstated"]
+LabelKind = Literal["entity", "relation", "event", "role"]
 Reader = Callable[[Path, str, ReadContext], Iterable[Example]]
 
 TRAINABLE_ROLES: frozenset[str] = frozenset({"train"})
@@ -63,6 +64,7 @@ class DatasetSpec:
     event_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # event type -> its roles
     coarse: dict[str, str] = field(default_factory=dict)  # fine label -> coarse label
     no_relation: str | None = None  # the label that means "no relation" (SemEval: Other)
+    duplicate_of: str | None = None  # the same text as another registered dataset (left out of the overlap check)
 
     def split(self, name: str) -> SplitSpec:
         """The split called `name`, or UnknownDatasetError listing the splits there are."""
@@ -82,9 +84,12 @@ class DatasetSpec:
         """A one-line summary such as `train: train; test: in-domain test`."""
         return "; ".join(f"{s.name}: {s.role}" for s in self.splits)
 
-    def label_name(self, raw: str) -> str:
-        """The readable name of any raw label of this dataset (the raw label when none is defined)."""
-        for table in (self.entity_labels, self.relation_labels, self.event_types, self.roles):
+    def label_name(self, raw: str, kind: LabelKind | None = None) -> str:
+        """The readable name of a raw label (the raw label when none is defined). Give `kind` where one raw
+        label names two things (ADE: `Adverse-Effect` is an entity type and a relation)."""
+        tables = {"entity": self.entity_labels, "relation": self.relation_labels, "event": self.event_types,
+                  "role": self.roles}
+        for table in [tables[kind]] if kind else tables.values():
             if raw in table:
                 return table[raw]
         return raw

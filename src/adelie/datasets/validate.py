@@ -95,9 +95,11 @@ def validate_all(
     trained: dict[str, set[str]] = {}
     protected: dict[str, set[str]] = {}
     for name in names or list(all_specs()):
-        for s in get(name).splits:
+        spec = get(name)
+        for s in spec.splits:
             keys: set[str] | None = None
-            if overlap and (s.role in TRAINABLE_ROLES or s.role in PROTECTED_ROLES):
+            checked = s.role in TRAINABLE_ROLES or (s.role in PROTECTED_ROLES and not spec.duplicate_of)
+            if overlap and checked:
                 keys = set()
                 (trained if s.role in TRAINABLE_ROLES else protected)[f"{name}/{s.name}"] = keys
             rep = validate_split(name, s.name, root, skip_invalid, keys)
