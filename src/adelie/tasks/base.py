@@ -11,9 +11,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from adelie.errors import AdelieError
 from adelie.schema import Example, Table, Task
+
+if TYPE_CHECKING:
+    from adelie.datasets.registry import DatasetSpec
 
 Format = Literal["canonical", "json", "natural"]
 FORMATS: tuple[Format, ...] = ("canonical", "json", "natural")
@@ -97,6 +101,31 @@ class Counts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
+def instance_score(counts: Counts) -> float:
+    """The score of one instance, for ranking samples: 1.0 when gold and prediction are both empty (nothing
+    to find and nothing claimed), else the F1 of `counts`."""
+    if counts.gold == 0 and counts.pred == 0:
+        return 1.0
+    return counts.f1
+
+
+class TaskError(AdelieError):
+    """A task was asked for something it cannot do (the subclasses say what)."""
+
+
+class UnknownTaskError(TaskError):
+    """A task name that adelie does not know."""
+
+
+class LabelMapError(TaskError):
+    """An example uses a label that the label map passed to `instances` does not hold, or a task that
+    needs a label map got none."""
+
+
+class TemplateError(TaskError):
+    """A template file is missing or malformed, or a template uses a slot its task does not fill."""
+
+
 class IETask(ABC):
     """The interface of a task module. Subclasses set `task`, `fields` and `slots`."""
 
@@ -129,3 +158,8 @@ class IETask(ABC):
     @abstractmethod
     def score(self, pred: Parsed, inst: Instance) -> Counts:
         """Counts of `pred` against `inst`'s gold (exact semantics documented per task)."""
+
+    def instances_from_spec(self, example: Example, spec: DatasetSpec) -> list[Instance]:
+        """The instances of `example`, with label maps (and options such as the no-relation label) taken
+        from the dataset's registry entry."""
+        return self.instances(example, {})
