@@ -21,10 +21,12 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    # One line per area; each module defines a `typer.Typer()` named `app`.
-    from adelie.cli import data
+    # One line per area; each module defines a `typer.Typer()` named `app` or a command function.
+    from adelie.cli import data, feedback, predict
 
     app.add_typer(data.app, name="data")
+    app.command("predict")(predict.predict)
+    feedback.register(app)  # `adelie build feedback` once the build group is registered above this line
 
 
 _register()
