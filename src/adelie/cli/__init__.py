@@ -22,10 +22,11 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     # One line per area; each module defines a `typer.Typer()` named `app` or a command function.
-    from adelie.cli import data, feedback, predict
+    from adelie.cli import build, data, feedback, predict
 
     app.add_typer(data.app, name="data")
     app.command("predict")(predict.predict)
+    app.add_typer(build.app, name="build")
     feedback.register(app)  # `adelie build feedback` once the build group is registered above this line
 
 
