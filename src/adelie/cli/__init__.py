@@ -22,12 +22,14 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     # One line per area; each module defines a `typer.Typer()` named `app` or a command function.
-    from adelie.cli import build, data, feedback, predict, train
+    from adelie.cli import build, data, evaluate, feedback, predict, train
 
     app.add_typer(data.app, name="data")
     app.command("predict")(predict.predict)
     app.add_typer(build.app, name="build")
     app.add_typer(train.app, name="train")
+    app.command("eval")(evaluate.eval_command)
+    app.command("report")(evaluate.report_command)
     feedback.register(app)  # `adelie build feedback` once the build group is registered above this line
 
 
