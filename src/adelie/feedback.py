@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from adelie.configfile import read_yaml_mapping
 from adelie.datasets import registry
 from adelie.datasets.reading import ReadContext
 from adelie.errors import AdelieError
@@ -90,14 +90,7 @@ def load_feedback_config(path: str | Path | None = None) -> FeedbackConfig:
     if path is None:
         return FeedbackConfig()
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise AdelieError(f"cannot read config {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise AdelieError(f"{path}: expected a YAML mapping; {exc}") from None
-    if not isinstance(data, dict):
-        raise AdelieError(f"{path}: expected a YAML mapping, got {type(data).__name__}")
+    data = read_yaml_mapping(path)
     section = data.get("feedback", data)
     section = {} if section is None else section
     if not isinstance(section, dict):

@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from adelie.configfile import read_yaml_mapping
 from adelie.errors import AdelieError
 
 _STRICT = ConfigDict(extra="forbid")
@@ -153,18 +153,7 @@ def load_config(path: str | Path | None = None) -> InstructConfig:
     """The config in YAML file `path`, or the built-in default when `path` is None."""
     if path is None:
         return InstructConfig()
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AdelieError(f"cannot read config {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise AdelieError(f"{path}: expected a YAML mapping of config fields; {exc}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise AdelieError(f"{path}: expected a YAML mapping of config fields, got {type(data).__name__}")
-    return config_from_dict(data, str(path))
+    return config_from_dict(read_yaml_mapping(path), str(path))
 
 
 def check(cfg: InstructConfig, source: str = "config") -> None:

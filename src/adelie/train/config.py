@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from adelie.configfile import read_yaml_mapping
 from adelie.errors import AdelieError
 
 _STRICT = ConfigDict(extra="forbid")
@@ -174,18 +174,7 @@ def load_profile(path: str | Path | None = None) -> Profile:
     """The profile in YAML file ``path``, or the embedded default (``configs/smol-cpu.yaml``) when None."""
     if path is None:
         return Profile()
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AdelieError(f"cannot read config {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise AdelieError(f"{path}: not valid YAML: {exc}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise AdelieError(f"{path}: expected a YAML mapping with sections {list(TRAIN_SECTIONS)}")
-    return profile_from_dict(data, str(path))
+    return profile_from_dict(read_yaml_mapping(path, f"sections {list(TRAIN_SECTIONS)}"), str(path))
 
 
 def check(profile: Profile, source: str = "config") -> None:
