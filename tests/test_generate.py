@@ -236,3 +236,27 @@ def test_vllm_backend_maps_outputs(monkeypatch: pytest.MonkeyPatch, tiny_model_d
     assert (first.token_ids, first.finish_reason, first.logprobs) == ([5, 6, im_end], "stop", [-0.5] * 3)
     assert (second.finish_reason, second.num_tokens) == ("repetition", 48)
     assert second.text == " again and" * 24
+
+
+def test_rows_that_finish_leave_the_batch_without_changing_the_others(tiny) -> None:
+    """Rows stopping at different steps are dropped from the batch (and its cache) mid-way; what the remaining rows
+    generate must equal their unbatched greedy output, cut at the stop token."""
+    from adelie._hf_decoding import decode_batch
+    from adelie.generate import render_prompts
+
+    model, tokenizer = tiny
+    config = GenerationConfig(max_new_tokens=16, repetition_guard=False)
+    prompts = render_prompts(tokenizer, CONVERSATIONS)
+    alone = [decode_batch(model, tokenizer, [p], config, [2])[0][0].token_ids for p in prompts]
+    # a stop token that ends some rows early and others late (or never)
+    counts: dict[int, set[int]] = {}
+    for ids in alone:
+        for pos, tok in enumerate(ids):
+            counts.setdefault(tok, set()).add(pos)
+    stop = max(counts, key=lambda t: (len(counts[t]), len(counts[t]) > 1))
+    assert len(counts[stop]) > 1  # it ends rows at different steps
+    batched = decode_batch(model, tokenizer, prompts, config, [2, stop])
+    for ids, (out,) in zip(alone, batched, strict=True):
+        cut = next((i + 1 for i, t in enumerate(ids) if t in (2, stop)), len(ids))
+        assert out.token_ids == ids[:cut]
+        assert out.finish_reason == ("stop" if cut < len(ids) or ids[-1] in (2, stop) else "length")

@@ -1,52 +1,31 @@
-"""transformers internals of adelie.generate: one left-padded batch through ``model.generate``."""
+"""transformers internals of adelie.generate: one left-padded batch decoded with a KV cache.
+
+The loop is ours rather than ``model.generate`` for one reason: a row that has finished (end of turn, repetition,
+stop string) leaves the batch at once, its cache rows dropped, so the rest of the batch no longer pays for it. With
+IE answers of very different lengths (``NA`` next to a forty-item entity list) most of a padded batch's steps were
+spent on finished rows. Sampling follows transformers' semantics: temperature, then top-p over the tempered
+distribution; the recorded log-probabilities are those of the unprocessed logits.
+"""
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 import torch
-from transformers import GenerationConfig as HFGenerationConfig
-from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+from transformers import DynamicCache
 
 if TYPE_CHECKING:
     from adelie.generate import GenerationConfig, Output
 
 
-class LogprobRecorder(LogitsProcessor):
-    """Records the log-probability of every generated token under the model's unprocessed logits.
-
-    A logits processor sees the distribution for step t and, at step t + 1, the token chosen at step t; keeping only
-    the previous step's log-softmax keeps memory at one (rows x vocabulary) tensor. Must run before temperature and
-    top-p, which transformers applies after user processors.
-    """
-
-    def __init__(self) -> None:
-        self._last: torch.Tensor | None = None
-        self._steps: list[torch.Tensor] = []
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        if self._last is not None:
-            self._steps.append(self._last.gather(1, input_ids[:, -1:]).squeeze(1))
-        self._last = torch.log_softmax(scores.float(), dim=-1)
-        return scores
-
-    def finish(self, sequences: torch.Tensor) -> torch.Tensor:
-        """(rows x generated tokens) log-probabilities, given the final sequences."""
-        if self._last is not None:
-            self._steps.append(self._last.gather(1, sequences[:, -1:]).squeeze(1))
-            self._last = None
-        if not self._steps:
-            return torch.zeros(sequences.shape[0], 0)
-        return torch.stack(self._steps, dim=1).cpu()
-
-
-class RepetitionGuard(StoppingCriteria):
+class RepetitionGuard:
     """Stops a row whose generated tokens end in one block (period <= ``max_period``) repeated at least
     ``min_repeats`` times over at least ``min_span`` tokens; same rule as ``adelie.generate.repetition_end``.
 
     Keeps, per row and period p, how many consecutive generated tokens equal the token p positions earlier, so each
     step costs O(rows x max_period). ``fired[row]`` is the number of generated tokens when the row first fired (-1:
-    never).
+    never). Call it with the full sequences (prompt width + generated tokens) after each step.
     """
 
     def __init__(self, prompt_width: int, max_period: int, min_repeats: int, min_span: int) -> None:
@@ -58,7 +37,7 @@ class RepetitionGuard(StoppingCriteria):
         self._runs: torch.Tensor | None = None
         self.fired: torch.Tensor | None = None
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+    def __call__(self, input_ids: torch.Tensor, scores: Any = None, **kwargs: Any) -> torch.Tensor:
         rows, length = input_ids.shape
         generated = length - self.prompt_width
         if self._runs is None:
@@ -75,20 +54,34 @@ class RepetitionGuard(StoppingCriteria):
         self.fired[hit & (self.fired < 0)] = generated
         return hit
 
+    def select(self, keep: torch.Tensor) -> None:
+        """Keep only the rows ``keep`` (rows that left the batch are forgotten)."""
+        if self._runs is not None and self.fired is not None:
+            self._runs, self.fired = self._runs[keep], self.fired[keep]
 
-def _hf_config(config: GenerationConfig, stop_ids: list[int], pad_id: int) -> HFGenerationConfig:
-    sampling = not config.greedy
-    extra = {"temperature": config.temperature, "top_p": config.top_p, "top_k": 0, "min_p": 0.0} if sampling else {}
-    return HFGenerationConfig(
-        max_new_tokens=config.max_new_tokens,
-        do_sample=sampling,
-        num_return_sequences=config.n if sampling else 1,
-        eos_token_id=stop_ids,
-        pad_token_id=pad_id,
-        repetition_penalty=1.0,
-        use_cache=True,
-        **extra,
-    )
+
+def _next_tokens(logits: torch.Tensor, config: GenerationConfig) -> torch.Tensor:
+    """Greedy argmax, or a sample after temperature and top-p (nucleus) filtering."""
+    if config.greedy:
+        return logits.argmax(dim=-1)
+    probs = torch.softmax(logits / config.temperature, dim=-1)
+    if config.top_p < 1.0:
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        outside = sorted_probs.cumsum(dim=-1) - sorted_probs > config.top_p  # the first token always stays
+        sorted_probs = sorted_probs.masked_fill(outside, 0.0)
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+    return torch.multinomial(probs, 1).squeeze(-1)
+
+
+def _hits_stop_string(tokenizer: Any, ids: list[int], stop: tuple[str, ...], longest: int) -> bool:
+    """Whether the decoded tail of ``ids`` (enough tokens to hold the longest stop string) contains one."""
+    tail = tokenizer.decode(ids[-(longest + 4):], skip_special_tokens=True)
+    return any(s and s in tail for s in stop)
+
+
+def _cache_keyword(model: Any) -> str:
+    """``cache`` in recent transformers, ``past_key_values`` before it was renamed."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def decode_batch(
@@ -97,33 +90,61 @@ def decode_batch(
     """Generate for one batch of tokenized prompts; per prompt, n outputs (1 when greedy)."""
     from adelie.generate import finish_output
 
+    per_prompt = 1 if config.greedy else config.n
+    rows = [p for p in prompts for _ in range(per_prompt)]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stop_ids[0]
-    width = max(len(p) for p in prompts)
-    input_ids = torch.tensor([[pad_id] * (width - len(p)) + p for p in prompts], device=model.device)
-    attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=model.device)
-    recorder = LogprobRecorder()
-    criteria = StoppingCriteriaList()
-    guard = None
-    if config.repetition_guard:
-        guard = RepetitionGuard(
-            width, config.repetition_max_period, config.repetition_min_repeats, config.repetition_min_span
-        )
-        criteria.append(guard)
-    extra = {"stop_strings": list(config.stop), "tokenizer": tokenizer} if config.stop else {}
-    with torch.inference_mode():
-        sequences = model.generate(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            generation_config=_hf_config(config, stop_ids, pad_id),
-            logits_processor=LogitsProcessorList([recorder]),
-            stopping_criteria=criteria,
-            **extra,
-        )
-    logprobs = recorder.finish(sequences).tolist()
-    generated = sequences[:, width:].tolist()
-    fired = guard.fired.tolist() if guard is not None and guard.fired is not None else [-1] * len(generated)
+    width = max(len(p) for p in rows)
+    device = model.device
+    input_ids = torch.tensor([[pad_id] * (width - len(p)) + p for p in rows], device=device)
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in rows], device=device)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    guard = (
+        RepetitionGuard(width, config.repetition_max_period, config.repetition_min_repeats, config.repetition_min_span)
+        if config.repetition_guard else None
+    )
     stop_set = set(stop_ids)
-    per_prompt = len(generated) // len(prompts)
+    stop_tensor = torch.tensor(sorted(stop_set), device=device)
+    longest_stop = max((len(tokenizer.encode(s, add_special_tokens=False)) for s in config.stop if s), default=0)
+    generated: list[list[int]] = [[] for _ in rows]
+    logprobs: list[list[float]] = [[] for _ in rows]
+    fired: list[int] = [-1] * len(rows)
+    active = torch.arange(len(rows), device=device)  # original row of each row still in the batch
+    history = input_ids  # the active rows' full sequences, for the repetition guard
+    cache = DynamicCache(config=model.config)
+    kv = {_cache_keyword(model): cache}
+    with torch.inference_mode():
+        logits = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True,
+                       logits_to_keep=1, **kv).logits[:, -1, :].float()
+        positions = positions[:, -1:]
+        for step in range(config.max_new_tokens):
+            token = _next_tokens(logits, config)
+            token_lp = torch.log_softmax(logits, dim=-1).gather(1, token[:, None]).squeeze(1)
+            history = torch.cat([history, token[:, None]], dim=1)
+            done = torch.isin(token, stop_tensor)
+            if guard is not None:
+                hit = guard(history)
+                done |= hit
+            for j, (row, t, lp) in enumerate(zip(active.tolist(), token.tolist(), token_lp.tolist(), strict=True)):
+                generated[row].append(t)
+                logprobs[row].append(lp)
+                if guard is not None and fired[row] < 0 and guard.fired[j] >= 0:
+                    fired[row] = int(guard.fired[j])
+                if config.stop and not done[j] and _hits_stop_string(tokenizer, generated[row], config.stop,
+                                                                     longest_stop):
+                    done[j] = True
+            if step + 1 == config.max_new_tokens or bool(done.all()):
+                break
+            if bool(done.any()):
+                keep = (~done).nonzero().squeeze(1)
+                cache.batch_select_indices(keep)
+                active, token, mask, positions, history = (
+                    active[keep], token[keep], mask[keep], positions[keep], history[keep])
+                if guard is not None:
+                    guard.select(keep)
+            mask = torch.cat([mask, mask.new_ones(mask.shape[0], 1)], dim=1)
+            positions = positions + 1
+            logits = model(input_ids=token[:, None], attention_mask=mask, position_ids=positions,
+                           use_cache=True, **kv).logits[:, -1, :].float()
     outputs = [
         finish_output(tokenizer, ids, lps, config, stop_set, f if f > 0 else None)
         for ids, lps, f in zip(generated, logprobs, fired, strict=True)

@@ -194,7 +194,8 @@ def finish_output(
 class Generator:
     """Batched generation for chat conversations; see ``generate``.
 
-    ``model`` is a loaded transformers model, or a model spec / path (then the model is loaded here and the vLLM
+    ``model`` is a loaded transformers model, or a model spec / path (then the model is loaded here, in ``dtype``
+    (see ``adelie.models.load_model``; "auto" = bf16 where the hardware computes it natively), and the vLLM
     backend can be used). ``backend``: ``auto`` (vLLM when importable, CUDA is available and ``model`` is a spec),
     ``transformers`` or ``vllm``.
     """
@@ -208,6 +209,7 @@ class Generator:
         backend: Literal["auto", "transformers", "vllm"] = "auto",
         progress: bool = True,
         trust_remote_code: bool = False,
+        dtype: Any = None,
     ) -> None:
         from adelie.models import load_model, load_tokenizer
 
@@ -222,7 +224,7 @@ class Generator:
             raise AdelieError("the vllm backend needs a model path or spec: save the model and pass its directory")
         self.backend = backend
         if is_spec and backend == "transformers":
-            loaded, own_tokenizer = load_model(model, trust_remote_code=trust_remote_code)
+            loaded, own_tokenizer = load_model(model, trust_remote_code=trust_remote_code, dtype=dtype)
             model, tokenizer = loaded, tokenizer or own_tokenizer
         elif tokenizer is None:
             if not is_spec:

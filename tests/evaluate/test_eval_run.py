@@ -172,3 +172,16 @@ def test_gold_answers_score_one_on_every_task_kind(tmp_path: Path) -> None:
         assert m["parsed"] == 1.0, name
     assert metrics["sets"]["odie/test/on_demand"]["content_rouge"] == pytest.approx(1.0)
     assert set(metrics["families"]) == {"closed", "on-demand"}
+
+
+def test_demonstrations_stay_within_the_character_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    import adelie.evaluate.prompts as prompts
+
+    es = resolve_suite("semeval2010_task8:test")[0]
+    (item,) = build_items(es, limit=1, seed=3, shots=1, root=FIXTURES)
+    demo = sum(len(m["content"]) for m in item.messages[:2])
+    monkeypatch.setattr(prompts, "DEMO_CHARS", demo)  # exactly fits: kept
+    assert build_items(es, limit=1, seed=3, shots=1, root=FIXTURES)[0].shots == 1
+    monkeypatch.setattr(prompts, "DEMO_CHARS", 10)  # nothing fits: zero-shot, and the record says so
+    (short,) = build_items(es, limit=1, seed=3, shots=1, root=FIXTURES)
+    assert short.shots == 0 and short.messages == item.messages[2:]

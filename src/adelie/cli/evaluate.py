@@ -26,6 +26,8 @@ def eval_command(
     compat: Annotated[str, typer.Option(help="none, or adelie: ADELIE's published scoring rules")] = "none",
     max_new_tokens: Annotated[int, typer.Option()] = 512,
     batch_size: Annotated[int, typer.Option()] = 16,
+    dtype: Annotated[str, typer.Option(
+        help="weights: auto (bfloat16 on GPUs and on CPUs with native bf16), float32 or bfloat16")] = "auto",
     draws: Annotated[int, typer.Option(help="bootstrap resamples")] = 1000,
     data_dir: Annotated[str | None, typer.Option(help="IE data directory (default: $ADELIE_DATA_DIR)")] = None,
     prompts: Annotated[str | None, typer.Option(help="an `adelie build eval-prompts` directory")] = None,
@@ -39,7 +41,7 @@ def eval_command(
 
         sources = tuple(d.strip() for d in datasets.split(",")) if datasets else SOURCES
         result = run_general(model, out, sources=sources, limit=limit, seed=seed, max_new_tokens=max_new_tokens,
-                             draws=draws)
+                             draws=draws, dtype=dtype)
         for name, m in result["general"].items():
             lo, hi = m["acc_ci"]
             console.print(f"{name}: accuracy {pct(m['acc'])} [{pct(lo)}, {pct(hi)}] (n={m['n']})", highlight=False)
@@ -49,7 +51,7 @@ def eval_command(
     config = EvalConfig(
         model=model, suite=suite, datasets=tuple(d.strip() for d in datasets.split(",")) if datasets else None,
         shots=shots, limit=limit, seed=seed, fmt=fmt, compat=compat, max_new_tokens=max_new_tokens,  # type: ignore[arg-type]
-        batch_size=batch_size, draws=draws, prompts=prompts, data_dir=data_dir,
+        batch_size=batch_size, dtype=dtype, draws=draws, prompts=prompts, data_dir=data_dir,
     )
     metrics = run_eval(config, out)
     for name, m in metrics["sets"].items():

@@ -25,10 +25,12 @@ def predict(
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     batch_size: Annotated[int, typer.Option(help="Records per batch (and per flush).")] = 16,
     backend: Annotated[str, typer.Option(help="auto, transformers or vllm.")] = "auto",
+    dtype: Annotated[str, typer.Option(
+        help="Weights: auto (bfloat16 on GPUs and on CPUs with native bf16), float32 or bfloat16.")] = "auto",
 ) -> None:
     """Generate an `output` for every record of --input (a final assistant turn is the gold answer, not sent)."""
     config = GenerationConfig(
         max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, n=n, seed=seed, batch_size=batch_size
     )
-    report = predict_file(model, input, output, config, backend=backend)
+    report = predict_file(model, input, output, config, backend=backend, dtype=dtype)
     console.print(f"{output}: {report.written} records written, {report.skipped} already done, {report.total} in all")

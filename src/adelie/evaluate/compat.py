@@ -2,7 +2,7 @@
 
 Only rules read in ADELIE's evaluation scripts (github.com/THU-KEG/ADELIE, scripts/tasks/*/evaluate.py) are
 reproduced, restated over adelie's parsed items; every other set keeps its task's own scorer. See
-docs/evaluation.md for the rules and what they change.
+the README (Evaluation, `--compat adelie`) for the rules and what they change.
 """
 
 from __future__ import annotations

@@ -140,6 +140,7 @@ def run_general(
     root: str | Path | None = None,
     max_new_tokens: int = 256,
     draws: int = DRAWS,
+    dtype: str | None = "auto",
 ) -> dict[str, Any]:
     """Run the general-ability check; writes `general.json` and `general_predictions.jsonl` into `out`."""
     from adelie.generate import GenerationConfig, Generator
@@ -151,7 +152,7 @@ def run_general(
     base = general_dir(root)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    model, tokenizer = load_model(model_spec)
+    model, tokenizer = load_model(model_spec, dtype=dtype)
     results: dict[str, Any] = {}
     preds: list[dict[str, Any]] = []
     for name in sources:

@@ -3,7 +3,10 @@ answer format, optionally after k demonstrations (user/assistant turns) from the
 
 Every choice is drawn from a stream named by (seed, purpose, set, instance), so a prompt does not depend on
 `--limit` or on which other sets run. Demonstrations come from the dataset's `dev` split, else its `train`
-split, else its other splits, else the evaluated split itself (never the query's own example).
+split, else its other splits, else the evaluated split itself (never the query's own example). Demonstrations
+together stay within DEMO_CHARS characters (about 2,000 tokens): a candidate that would overflow is passed over for
+the next one, so document-level sets (Re-DocRED, WikiEvents, ODIE) may get fewer than k; each prediction records
+the shots it actually got.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from adelie.schema import Task
 from adelie.tasks import Format, Instance, get_task, instances_for
 
 Message = dict[str, str]
+DEMO_CHARS = 8000
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,17 @@ def build_items(
         messages: list[Message] = []
         if shots and demos:
             candidates = r.sample(range(len(demos)), min(len(demos), shots + 8))
-            for j in [j for j in candidates if demos[j].example_id != inst.example_id][:shots]:
-                messages += [{"role": "user", "content": task.render_prompt(demos[j], template, fmt, no_answer)},
-                             {"role": "assistant", "content": task.render_answer(demos[j], fmt, None, no_answer)}]
+            used = 0
+            for j in (j for j in candidates if demos[j].example_id != inst.example_id):
+                turn = [{"role": "user", "content": task.render_prompt(demos[j], template, fmt, no_answer)},
+                        {"role": "assistant", "content": task.render_answer(demos[j], fmt, None, no_answer)}]
+                size = sum(len(m["content"]) for m in turn)
+                if used + size > DEMO_CHARS:
+                    continue
+                messages += turn
+                used += size
+                if len(messages) == 2 * shots:
+                    break
         messages.append({"role": "user", "content": task.render_prompt(inst, template, fmt, no_answer)})
         items.append(EvalItem(key, inst, messages, template.id, len(messages) // 2))
     return items

@@ -51,6 +51,7 @@ class EvalConfig:
     no_answer: str = "NA"
     max_new_tokens: int = 512
     batch_size: int = 16
+    dtype: str = "auto"  # model weights: auto = bfloat16 on CUDA and on CPUs with native bf16, else float32
     compat: str = "none"
     draws: int = DRAWS
     prompts: str | None = None  # a directory from `adelie build eval-prompts`, used instead of building prompts
@@ -69,7 +70,7 @@ class EvalConfig:
     def identity(self) -> dict[str, Any]:
         """The settings a resumed run must share (scoring-only settings and the sets chosen may change)."""
         d = asdict(self)
-        return {k: d[k] for k in ("model", "shots", "seed", "fmt", "no_answer", "max_new_tokens", "prompts")}
+        return {k: d[k] for k in ("model", "shots", "seed", "fmt", "no_answer", "max_new_tokens", "prompts", "dtype")}
 
 
 def read_predictions(path: Path) -> list[dict[str, Any]]:
@@ -132,7 +133,8 @@ def make_generator(config: EvalConfig) -> Generate:
     from adelie.generate import GenerationConfig, Generator
 
     gen = Generator(config.model, config=GenerationConfig(
-        max_new_tokens=config.max_new_tokens, temperature=0.0, seed=config.seed, batch_size=config.batch_size))
+        max_new_tokens=config.max_new_tokens, temperature=0.0, seed=config.seed, batch_size=config.batch_size),
+        dtype=config.dtype)
     return lambda convs: [outs[0] for outs in gen.generate(convs)]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from adelie.errors import AdelieError
+from adelie.models import cpu_has_native_bf16
 from adelie.train.config import LoRASettings, ModelSettings, StageSettings
 
 logger = logging.getLogger(__name__)
@@ -66,15 +67,6 @@ def cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether the CPU computes bf16 natively (AVX512-BF16 or AMX), where bf16 autocast pays off."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8").split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def precision_flags(precision: str) -> dict[str, bool]:
