@@ -57,6 +57,7 @@ class FeedbackConfig:
     gold_share: float = 0.7  # share of prompts whose chosen answer is the gold one
     format: str = "canonical"  # answer format asked for in the prompts
     no_answer: str = "NA"
+    dtype: str = "auto"  # sampling precision: auto = bfloat16 on CUDA and on CPUs with native bf16, else float32
     overlap_guard: bool = True  # drop training examples that contain a sentence of a held-out split
 
     def check(self, source: str = "config") -> None:
@@ -95,12 +96,17 @@ def load_feedback_config(path: str | Path | None = None) -> FeedbackConfig:
     section = {} if section is None else section
     if not isinstance(section, dict):
         raise AdelieError(f"{path}: the `feedback` section must be a mapping of config fields")
+    return feedback_config_from_dict(section, str(path))
+
+
+def feedback_config_from_dict(data: dict[str, Any], source: str = "config") -> FeedbackConfig:
+    """Validate a ``feedback:`` mapping into a config; errors name ``source`` and the key."""
     try:
-        cfg = TypeAdapter(FeedbackConfig).validate_python(section)
+        cfg = TypeAdapter(FeedbackConfig).validate_python(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        raise AdelieError(f"{path}: invalid feedback config: {problems}") from None
-    cfg.check(str(path))
+        raise AdelieError(f"{source}: invalid feedback config: {problems}") from None
+    cfg.check(source)
     return cfg
 
 
@@ -327,7 +333,7 @@ def build_feedback(
     cache_path = out / "samples.jsonl"
     cached = read_cache(cache_path)
     if any(p.key not in cached for p in prompts):
-        generator = generator or Generator(model, None, cfg.generation(), progress=True)
+        generator = generator or Generator(model, None, cfg.generation(), progress=True, dtype=cfg.dtype)
     samples = sample_prompts(generator, prompts, cfg, cache_path) if generator is not None else cached
     records, stats = form_pairs(prompts, samples, cfg)
     write_jsonl(out / "pairs.jsonl", records)

@@ -112,3 +112,29 @@ def test_validate_reports_sizes_and_overlap(fake_registry):
     assert not by[("never", "all")].ok and by[("never", "all")].examples == 1  # expected 3
     assert not report.ok
     assert report.overlap is not None and not report.overlap.clean
+
+
+@pytest.mark.parametrize(("dataset", "raw", "name"), [
+    ("casie", "Attack", "attack"),
+    ("casie", "Vulnerability-related", "vulnerability-related"),
+    ("rams", "conflict.attack", "attack"),
+    ("rams", "contact.commitmentpromiseexpressintent", "commitment promise express intent"),
+    ("rams", "disaster.accidentcrash", "accident crash"),
+    ("rams", "life.die", "die"),
+    ("wikievents", "ArtifactExistence.DamageDestroyDisableDismantle", "damage destroy disable dismantle"),
+    ("wikievents", "Justice.ArrestJailDetain", "arrest jail detain"),
+    ("fewnerd_inter", "person", "person"),
+])
+def test_coarse_types_have_readable_names(dataset, raw, name):
+    assert registry.get(dataset).coarse_name(raw) == name
+
+
+@pytest.mark.parametrize("dataset", ["casie", "rams", "wikievents", "fewnerd_inter"])
+def test_every_coarse_name_reads_as_words(dataset):
+    spec = registry.get(dataset)
+    fine_words = {w for raw in spec.coarse for w in spec.label_name(raw).replace(":", " ").split()}
+    for raw in set(spec.coarse.values()):
+        name = spec.coarse_name(raw)
+        assert name == name.lower() and "." not in name and "_" not in name, (raw, name)
+        # no glued ids such as "commitmentpromiseexpressintent": each word is a word of the fine names or short
+        assert all(w in fine_words or len(w) <= 12 for w in name.replace("-", " ").split()), (raw, name)

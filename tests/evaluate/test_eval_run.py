@@ -18,6 +18,7 @@ from adelie.evaluate.run import RunMismatchError
 from adelie.evaluate.suites import HELDOUT, EvalSet, SuiteError
 from adelie.generate import Output
 from adelie.schema import Task
+from adelie.tasks import get_task
 
 FIXTURES = str(Path(__file__).parent.parent / "fixtures")
 SUITE = "semeval2010_task8:test,carb:dev"
@@ -28,9 +29,11 @@ class Fake:
 
     def __init__(self) -> None:
         self.seen = 0
+        self.budgets: list[int] = []
 
-    def __call__(self, convs: Sequence[list[dict[str, str]]]) -> list[Output]:
+    def __call__(self, convs: Sequence[list[dict[str, str]]], budget: int = 512) -> list[Output]:
         self.seen += len(convs)
+        self.budgets.append(budget)
         return [Output("NA", [1], [-0.5], "stop") for _ in convs]
 
 
@@ -160,7 +163,7 @@ def test_gold_answers_score_one_on_every_task_kind(tmp_path: Path) -> None:
         for it in build_items(es, root=FIXTURES):
             gold[it.messages[-1]["content"]] = get_task(es.task).render_answer(it.inst, "canonical")
 
-    def oracle(convs: Sequence[list[dict[str, str]]]) -> list[Output]:
+    def oracle(convs: Sequence[list[dict[str, str]]], budget: int) -> list[Output]:
         return [Output(gold[c[-1]["content"]], [1], [-0.1], "stop") for c in convs]
 
     metrics = run_eval(_config(suite=suite), tmp_path, generate=oracle)
@@ -185,3 +188,21 @@ def test_demonstrations_stay_within_the_character_budget(monkeypatch: pytest.Mon
     monkeypatch.setattr(prompts, "DEMO_CHARS", 10)  # nothing fits: zero-shot, and the record says so
     (short,) = build_items(es, limit=1, seed=3, shots=1, root=FIXTURES)
     assert short.shots == 0 and short.messages == item.messages[2:]
+
+
+def test_answer_budget_follows_the_longest_gold_answer_of_the_set(tmp_path: Path) -> None:
+    from adelie.evaluate.prompts import answer_budget
+
+    assert answer_budget(0, 512) == 512  # nothing known: the cap
+    assert answer_budget(3, 512) == 64  # "NA": the floor
+    assert answer_budget(300, 512) == 232  # 2 x 300 / 3 + 32
+    assert answer_budget(3000, 512) == 512  # never above the cap
+    es = resolve_suite("semeval2010_task8:test")[0]
+    items = build_items(es, root=FIXTURES)
+    longest = max(len(get_task(es.task).render_answer(it.inst, "canonical")) for it in
+                  build_items(es, root=FIXTURES))
+    assert {it.longest_gold for it in items} == {longest}
+    assert {it.longest_gold for it in build_items(es, limit=1, root=FIXTURES)} == {longest}  # not the subset's
+    fake = Fake()
+    run_eval(_config(suite="semeval2010_task8:test", max_new_tokens=100), tmp_path, generate=fake)
+    assert fake.budgets == [answer_budget(longest, 100)]

@@ -16,6 +16,7 @@ from adelie.instruct.build import build_instruct
 from adelie.instruct.config import config_from_dict
 from adelie.instruct.explain import TeacherClient, run_explain
 from adelie.instruct.records import METADATA_KEYS, read_jsonl
+from adelie.tasks import get_task
 
 HERE = Path(__file__).parent
 
@@ -147,15 +148,46 @@ def test_teacher_explanations_are_merged(fake, tmp_path, teacher):
     client = TeacherClient(teacher.url, "t", tmp_path / "cache", backoff=0.01)
     result, written = run_explain(cfg, client, 40, tmp_path / "expl.jsonl", workers=2)
     assert written == len(result.kept) > 20
-    manifest, train, _ = build(tmp_path, "out", explanations={"rate": 1.0, "path": str(tmp_path / "expl.jsonl")})
+    path = str(tmp_path / "expl.jsonl")
+    manifest, train, _ = build(tmp_path, "out", explanations={"rate": 1.0, "path": path, "fallback": "none"})
     explained = [r for r in train if r["metadata"]["has_explanation"]]
     assert explained and manifest["rates"]["explanation"]["actual"] > 0
     assert manifest["rates"]["explanation"]["available"] == written
+    assert manifest["rates"]["explanation"]["by_source"] == {"teacher": len(explained), "gold": 0}
     for r in explained:
         assert r["messages"][-1]["content"].startswith("[Explanation]: The text states it directly")
         assert "[Explanation]" in r["messages"][-2]["content"]
     keyless = [r for r in train if not r["metadata"]["has_explanation"] and r["metadata"]["task"] != "general"]
-    assert all(not r["messages"][-1]["content"].startswith("[Explanation]") for r in keyless)
+    assert keyless and all(not r["messages"][-1]["content"].startswith("[Explanation]") for r in keyless)
+    # with the gold fallback, the teacher's explanations still win and every other record gets a rationale
+    manifest, train, _ = build(tmp_path, "gold", explanations={"rate": 1.0, "path": path})
+    ie = [r for r in train if r["metadata"]["task"] != "general"]
+    assert all(r["metadata"]["has_explanation"] for r in ie)
+    teacher_made = sum(r["messages"][-1]["content"].startswith("[Explanation]: The text states it directly")
+                       for r in ie)
+    assert manifest["rates"]["explanation"]["by_source"] == {"teacher": teacher_made, "gold": len(ie) - teacher_made}
+    assert teacher_made == len(explained) and len(ie) > teacher_made
+
+
+def test_default_build_explains_the_configured_share_with_gold_rationales(fake, tmp_path):
+    manifest, train, _ = build(tmp_path, "out")
+    rate = manifest["rates"]["explanation"]
+    assert rate["configured"] == 0.1 and rate["fallback"] == "gold" and abs(rate["actual"] - 0.1) <= 0.02
+    explained = [r for r in train if r["metadata"]["has_explanation"]]
+    assert rate["by_source"] == {"teacher": 0, "gold": len(explained)}
+    assert {r["metadata"]["task"] for r in explained} >= {"ner", "event_arguments", "on_demand"}
+    for r in explained:
+        m = r["metadata"]
+        answer = r["messages"][-1]["content"]
+        assert answer.startswith("[Explanation]: ") and "\n[Answer]:" in answer
+        assert "[Explanation]" in r["messages"][-2]["content"]  # the prompt asks for it
+        parsed = get_task(m["task"]).parse(answer)
+        assert parsed.ok and parsed.explanation and parsed.format == m["format"]
+    assert all(not m["content"].startswith("[Explanation]") for r in train for m in r["messages"][:-1]
+               if m["role"] == "assistant")  # demonstrations carry no explanation
+    none, train_none, _ = build(tmp_path, "none", explanations={"fallback": "none"})
+    assert none["rates"]["explanation"]["actual"] == 0.0 and none["rates"]["explanation"]["drawn"] > 0.05
+    assert not any(r["metadata"]["has_explanation"] for r in train_none)
 
 
 def test_manifest_is_json_with_config_and_rates(fake, tmp_path):

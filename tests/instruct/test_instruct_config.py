@@ -12,7 +12,7 @@ def test_defaults_are_adelie_values():
     assert cfg.per_dataset_cap == 5000 and cfg.datasets is None and cfg.no_answer_max == 0.2
     assert cfg.formats == {"canonical": 0.8, "json": 0.1, "natural": 0.1}
     assert (cfg.few_shot.rate, cfg.few_shot.min_shots, cfg.few_shot.max_shots) == (0.5, 1, 8)
-    assert cfg.explanations.rate == 0.1 and cfg.explanations.path is None
+    assert cfg.explanations.rate == 0.1 and cfg.explanations.path is None and cfg.explanations.fallback == "gold"
     k = cfg.labels
     assert (k.description_rate, k.description_max_labels, k.example_rate, k.example_max_labels) == (0.2, 10, 0.2, 15)
     assert (k.class_dropout, k.symbolic_rate, k.distractors) == (0.1, 0.05, True)
@@ -42,6 +42,7 @@ def test_empty_yaml_is_the_default(tmp_path):
     ("formats: {xml: 1}\n", r"c.yaml: formats must map some of"),
     ("- a\n- b\n", r"c.yaml: expected a YAML mapping of config fields, got list"),
     ("few_shot: {min_shots: 5, max_shots: 2}\n", r"min_shots <= max_shots"),
+    ("explanations: {fallback: teacher}\n", r"c.yaml: explanations.fallback must be one of gold, none, got 'teacher'"),
 ])
 def test_bad_configs_name_the_file_and_key(tmp_path, text, message):
     path = tmp_path / "c.yaml"

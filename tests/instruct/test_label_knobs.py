@@ -3,7 +3,7 @@
 import random
 
 from adelie.instruct.config import LabelKnobs
-from adelie.instruct.labels import LabelExamples, LabelPlan, label_notes, plan_labels, readable_coarse
+from adelie.instruct.labels import LabelExamples, LabelPlan, label_notes, plan_labels
 from adelie.schema import Task
 from adelie.tasks.base import Instance
 
@@ -93,9 +93,3 @@ def test_notes_give_a_legend_for_symbols_and_examples_without_the_answer():
 def test_notes_are_empty_when_nothing_applies():
     assert label_notes(random.Random(0), LabelPlan(), "ner", ["person"], "x", LabelKnobs(), lambda _: "A human.",
                        None) == ("", [])
-
-
-def test_readable_coarse_names():
-    assert readable_coarse("conflict.attack") == "attack"
-    assert readable_coarse("ArtifactExistence.DamageDestroy") == "damage destroy"
-    assert readable_coarse("Vulnerability-related") == "vulnerability related"

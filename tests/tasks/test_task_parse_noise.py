@@ -214,3 +214,19 @@ def test_on_demand_na_and_garbage() -> None:
         assert parsed.ok and parsed.table is None, answer
     assert not ODIE.parse("I don't know.").ok
     assert not ODIE.parse("[Explanation]: thinking...").ok
+
+
+@pytest.mark.parametrize("table", [None, Table(header=()), Table(header=("Company", "Revenue"))])
+def test_on_demand_empty_tables_are_answered_as_the_instruction_says(table: Table | None) -> None:
+    inst = Instance(task=Task.ON_DEMAND, dataset="toy", example_id="x", text="t",
+                    query={"instruction": "List the companies and their revenues."}, table=table)
+    template = ODIE.templates("train")[0]
+    said = {"canonical": "[Answer]: NA", "json": '[Answer]: {"columns": [], "rows": []}',
+            "natural": "[Answer]: No table can be built from the text (NA)."}
+    for fmt, answer in said.items():
+        assert ODIE.render_answer(inst, fmt) == answer
+        assert answer.removeprefix("[Answer]: ") in ODIE.render_prompt(inst, template, fmt)  # what it promises
+        parsed = ODIE.parse(answer, inst)
+        assert parsed.ok and parsed.table is None and parsed.format == fmt, (fmt, parsed)
+    # a model's header-only table keeps its header: header matching still credits it
+    assert ODIE.parse('{"columns": ["Company"], "rows": []}').table == Table(header=("Company",))

@@ -160,6 +160,29 @@ def test_resume_continues_from_the_saved_step(tiny_model_dir: Path, instruct_dir
                   resume=True)
 
 
+def test_resume_from_the_final_step_only_exports(tiny_model_dir: Path, instruct_dir: Path, tmp_path: Path):
+    # 4 records, batches of 1, 2 accumulated: 2 steps an epoch, so the run ends (and saves checkpoint-3) mid-epoch,
+    # where the Trainer alone would go on to a 4th step
+    profile = fast_profile(tiny_model_dir, tmp_path, sft={"data": str(instruct_dir), "max_steps": 3,
+                                                          "per_device_batch_size": 1, "global_batch_size": 2})
+    finished = load_file(train_sft(profile) / "model.safetensors")
+    run = Path(profile.sft.output)
+    assert sorted(p.name for p in (run / "checkpoints").glob("checkpoint-*")) == ["checkpoint-3"]
+    shutil.rmtree(run / "model")  # stopped between the last checkpoint and the export
+    exported = load_file(train_sft(profile, resume=True) / "model.safetensors")
+
+    info = json.loads((run / "model" / "adelie.json").read_text())
+    assert info["metrics"]["global_step"] == 3 and info["metrics"]["epoch"] == 1.5
+    assert [r["step"] for r in read_log(run / "train_log.jsonl") if "loss" in r] == [1, 2, 3]
+    assert not (run / "checkpoints" / "checkpoint-4").exists()
+    for name, tensor in finished.items():
+        assert torch.equal(exported[name], tensor), name
+
+    longer = dataclasses.replace(profile, sft=dataclasses.replace(profile.sft, max_steps=4))
+    train_sft(longer, resume=True)  # a larger max_steps still continues from the checkpoint
+    assert [r["step"] for r in read_log(run / "train_log.jsonl") if "loss" in r] == [1, 2, 3, 4]
+
+
 def test_lora_trains_and_merges(tiny_model_dir: Path, instruct_dir: Path, tmp_path: Path):
     lora = {"enabled": True, "r": 4, "alpha": 16, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]}
     profile = fast_profile(tiny_model_dir, tmp_path, sft={"data": str(instruct_dir), "lora": lora,

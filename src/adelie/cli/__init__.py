@@ -22,7 +22,7 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     # One line per area; each module defines a `typer.Typer()` named `app` or a command function.
-    from adelie.cli import build, data, evaluate, feedback, predict, train
+    from adelie.cli import build, data, evaluate, extract, feedback, predict, serve, train
 
     app.add_typer(data.app, name="data")
     app.command("predict")(predict.predict)
@@ -30,7 +30,11 @@ def _register() -> None:
     app.add_typer(train.app, name="train")
     app.command("eval")(evaluate.eval_command)
     app.command("report")(evaluate.report_command)
+    from adelie.cli.pipeline import pipeline_command
+    app.command("pipeline")(pipeline_command)
     feedback.register(app)  # `adelie build feedback` once the build group is registered above this line
+    app.command("extract")(extract.extract)
+    app.command("serve")(serve.serve)
 
 
 _register()

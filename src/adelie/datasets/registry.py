@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,28 @@ class DatasetSpec:
             if raw in table:
                 return table[raw]
         return raw
+
+    def coarse_name(self, coarse: str) -> str:
+        """The readable name of a coarse type (a value of `coarse`), as prompts offer it: the label name it
+        has; else, where the fine names read `coarse: fine` (RAMS, WikiEvents), the part before the colon
+        shared by all its fine labels (`conflict.attack` -> `attack`); else the raw id made readable
+        (`Vulnerability-related` -> `vulnerability-related`, `Conflict.Attack` -> `attack`)."""
+        named = self.label_name(coarse)
+        if named != coarse:
+            return named
+        if any(": " in self.label_name(fine) for fine in self.coarse):
+            heads = {self.label_name(fine).split(": ", 1)[0] for fine, c in self.coarse.items() if c == coarse}
+            if len(heads) == 1:
+                return heads.pop()
+        return readable_id(coarse)
+
+
+def readable_id(raw: str) -> str:
+    """A raw label id as words: its last dotted part, CamelCase and `_` split, lower case
+    (`ArtifactExistence.DamageDestroy` -> `damage destroy`)."""
+    last = raw.rsplit(".", 1)[-1]
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", last).replace("_", " ")
+    return " ".join(words.split()).lower() or raw
 
 
 _SPECS: dict[str, DatasetSpec] | None = None

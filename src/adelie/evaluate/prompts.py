@@ -36,6 +36,14 @@ class EvalItem:
     messages: list[Message]
     template: str
     shots: int
+    longest_gold: int = 0  # characters of the longest gold answer in the whole set (sizes the answer budget)
+
+
+def answer_budget(longest_gold: int, cap: int) -> int:
+    """New tokens allowed for answers of a set: about twice its longest gold answer (at 3 characters a token), at
+    least 64, at most `cap`. The same for every model on that set, and independent of `--limit`; it keeps a model
+    that rambles or loops from spending `cap` tokens on every prompt."""
+    return max(64, min(cap, -(-2 * longest_gold // 3) + 32)) if longest_gold else cap
 
 
 def set_instances(es: EvalSet, root: str | Path | None = None) -> list[Instance]:
@@ -82,6 +90,7 @@ def build_items(
     if shots:
         split = demo_split(es)
         demos = insts if split == es.split else set_instances(EvalSet(es.dataset, split, es.task), root)
+    longest = max((len(task.render_answer(inst, fmt, None, no_answer)) for inst in insts), default=0)
     items = []
     for i in pick(es, len(insts), limit, seed):
         inst, key = insts[i], f"{es.name}/{i}"
@@ -102,7 +111,7 @@ def build_items(
                 if len(messages) == 2 * shots:
                     break
         messages.append({"role": "user", "content": task.render_prompt(inst, template, fmt, no_answer)})
-        items.append(EvalItem(key, inst, messages, template.id, len(messages) // 2))
+        items.append(EvalItem(key, inst, messages, template.id, len(messages) // 2, longest))
     return items
 
 
@@ -114,6 +123,7 @@ def read_built_items(es: EvalSet, prompts_dir: str | Path, limit: int | None = N
         raise AdelieError(f"{path} is missing: build it with `adelie build eval-prompts` or drop --prompts")
     rows = [r for r in read_jsonl(path)
             if r.get("metadata", {}).get("split") == es.split and Task(r["instance"]["task"]) == es.task]
+    longest = max((len(r["messages"][-1].get("content", "")) for r in rows if r["messages"]), default=0)
     items = []
     for i in pick(es, len(rows), limit, seed):
         r = rows[i]
@@ -121,5 +131,5 @@ def read_built_items(es: EvalSet, prompts_dir: str | Path, limit: int | None = N
         if not messages or messages[-1].get("role") != "assistant":
             raise AdelieError(f"{path}: record {i} of {es.name} does not end with the gold assistant turn")
         items.append(EvalItem(f"{es.name}/{i}", instance_from_dict(r["instance"]), messages[:-1],
-                              str(r["metadata"].get("template", "")), len(messages[:-1]) // 2))
+                              str(r["metadata"].get("template", "")), len(messages[:-1]) // 2, longest))
     return items

@@ -19,7 +19,7 @@ from adelie.errors import AdelieError
 from adelie.evaluate.bootstrap import DRAWS
 from adelie.evaluate.compat import COMPAT_MODES
 from adelie.evaluate.metrics import aggregate
-from adelie.evaluate.prompts import EvalItem, build_items, read_built_items
+from adelie.evaluate.prompts import EvalItem, answer_budget, build_items, read_built_items
 from adelie.evaluate.report import run_markdown
 from adelie.evaluate.suites import resolve_suite
 from adelie.instruct.records import dumps, instance_to_dict
@@ -49,7 +49,7 @@ class EvalConfig:
     seed: int = 0
     fmt: Format = "canonical"
     no_answer: str = "NA"
-    max_new_tokens: int = 512
+    max_new_tokens: int = 512  # the cap; each set gets about twice its longest gold answer (prompts.answer_budget)
     batch_size: int = 16
     dtype: str = "auto"  # model weights: auto = bfloat16 on CUDA and on CPUs with native bf16, else float32
     compat: str = "none"
@@ -125,17 +125,19 @@ def _record(item: EvalItem, output: Any, fmt: str) -> dict[str, Any]:
     }
 
 
-Generate = Callable[[Sequence[list[dict[str, str]]]], list[Any]]
+Generate = Callable[[Sequence[list[dict[str, str]]], int], list[Any]]
 
 
 def make_generator(config: EvalConfig) -> Generate:
-    """Greedy generation with `config.model`: conversations in, one `Output` each out."""
+    """Greedy generation with `config.model`: conversations and a new-token budget in, one `Output` each out."""
+    from dataclasses import replace
+
     from adelie.generate import GenerationConfig, Generator
 
     gen = Generator(config.model, config=GenerationConfig(
         max_new_tokens=config.max_new_tokens, temperature=0.0, seed=config.seed, batch_size=config.batch_size),
         dtype=config.dtype)
-    return lambda convs: [outs[0] for outs in gen.generate(convs)]
+    return lambda convs, budget: [outs[0] for outs in gen.generate(convs, replace(gen.config, max_new_tokens=budget))]
 
 
 def run_eval(config: EvalConfig, out: str | Path, generate: Generate | None = None, chunk: int = 64) -> dict[str, Any]:
@@ -166,7 +168,8 @@ def run_eval(config: EvalConfig, out: str | Path, generate: Generate | None = No
                 generate = make_generator(config)
             batch = todo[start:start + chunk]
             t0 = time.perf_counter()
-            outputs = generate([it.messages for it in batch])
+            outputs = generate([it.messages for it in batch], answer_budget(batch[0].longest_gold,
+                                                                             config.max_new_tokens))
             with pred_path.open("a", encoding="utf-8") as f:
                 for it, o in zip(batch, outputs, strict=True):
                     f.write(dumps(_record(it, o, config.fmt)) + "\n")

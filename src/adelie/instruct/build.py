@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,6 @@ from adelie.instruct import general as general_data
 from adelie.instruct.config import InstructConfig
 from adelie.instruct.explain import load_explanations
 from adelie.instruct.guard import GuardReport, ProtectedIndex, protected_index
-from adelie.instruct.labels import readable_coarse
 from adelie.instruct.length import TokenCounter, load_counter, percentiles
 from adelie.instruct.manifest import GENERAL_TASK, KnobTally, summarize
 from adelie.instruct.pool import Candidate, DatasetPool, build_pools
@@ -57,6 +57,7 @@ class SplitState:
     trimmed: int = 0
     too_long: dict[str, int] = field(default_factory=dict)
     explanation_drawn: int = 0
+    explanation_sources: Counter[str] = field(default_factory=Counter)  # kept records' explanations by source
     selection: dict[str, dict[str, int]] = field(default_factory=dict)
     knobs: KnobTally = field(default_factory=KnobTally)
 
@@ -113,6 +114,8 @@ def _render_split(shared: Shared, pools: Sequence[DatasetPool], split: str, stat
             state.too_long[pool.name] = state.too_long.get(pool.name, 0) + 1
             continue
         state.records.append(out.record)
+        if d.explanation_source is not None:
+            state.explanation_sources[d.explanation_source] += 1
         state.knobs.add(c.inst.labels, plan, len(shared.vocab.get((pool.name, c.task), ())),
                         has_coarse=coarse_applies(shared, c), dropout_allowed=c.task not in SINGLE_LABEL,
                         has_synonyms=has_synonyms(shared, c), has_distractors=bool(shared.distractors.get(
@@ -184,7 +187,7 @@ def build_instruct(cfg: InstructConfig, out: str | Path, progress: Progress | No
         register(shared, p.name, p.validation, demo_pool=False)
         if p.name in registry.all_specs():
             spec = registry.get(p.name)
-            shared.coarse[p.name] = {spec.label_name(raw): coarse_name(spec, c) for raw, c in spec.coarse.items()}
+            shared.coarse[p.name] = {spec.label_name(raw): spec.coarse_name(c) for raw, c in spec.coarse.items()}
     finish_distractors(shared)
     if cfg.explanations.path:
         shared.explanations = load_explanations(cfg.explanations.path)
@@ -205,12 +208,6 @@ def build_instruct(cfg: InstructConfig, out: str | Path, progress: Progress | No
     return manifest
 
 
-def coarse_name(spec: Any, raw: str) -> str:
-    """The readable name of a coarse type: the registry's name when it has one, else `readable_coarse`."""
-    name = spec.label_name(raw)
-    return name if name != raw else readable_coarse(raw)
-
-
 def dumps_pretty(data: Any) -> str:
     """Indented JSON with a final newline."""
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -221,6 +218,7 @@ def _manifest(cfg: InstructConfig, pools: Sequence[DatasetPool], states: dict[st
     train = summarize(states["train"].records)
     ie = train["ie_records"]
     drawn = states["train"].explanation_drawn
+    explained = states["train"].explanation_sources
     datasets = {}
     for p in pools:
         datasets[p.name] = {
@@ -247,7 +245,11 @@ def _manifest(cfg: InstructConfig, pools: Sequence[DatasetPool], states: dict[st
             "few_shot": {"configured": cfg.few_shot.rate, "actual": train["rates"]["few_shot"],
                          "trimmed_for_length": states["train"].trimmed},
             "explanation": {"configured": cfg.explanations.rate, "drawn": round(drawn / ie, 4) if ie else 0.0,
-                            "actual": train["rates"]["explanation"], "available": len(shared.explanations)},
+                            "actual": train["rates"]["explanation"], "available": len(shared.explanations),
+                            "fallback": cfg.explanations.fallback,
+                            "by_source": {src: explained[src] for src in ("teacher", "gold")},
+                            "validation_by_source": {src: states["validation"].explanation_sources[src]
+                                                     for src in ("teacher", "gold")}},
             "no_answer": {"max_per_dataset": cfg.no_answer_max, "actual": train["rates"]["no_answer"],
                           "max_dataset": train["rates"]["no_answer_max_dataset"]},
             "general": {"configured": cfg.general.share, "actual": train["rates"]["general_share_of_ie"]},

@@ -58,14 +58,19 @@ class FewShot:
     max_shots: int = 8
 
 
+EXPLANATION_FALLBACKS = ("gold", "none")
+
+
 @dataclass
 class Explanations:
-    """Teacher explanations (`adelie build explain`): the file to merge and the share of records using one."""
+    """`[Explanation]: ... [Answer]: ...` records: their share, the teacher explanations to merge (`adelie build
+    explain`), and what a record drawn for one gets when the teacher has none for it."""
 
     __pydantic_config__ = _STRICT
 
     rate: float = 0.1
     path: str | None = None  # explanations JSONL written by `adelie build explain`
+    fallback: str = "gold"  # "gold": a rationale made from the gold answer (instruct.rationale); "none": no explanation
 
 
 @dataclass
@@ -150,10 +155,16 @@ def config_from_dict(data: dict[str, Any], source: str = "config") -> InstructCo
 
 
 def load_config(path: str | Path | None = None) -> InstructConfig:
-    """The config in YAML file `path`, or the built-in default when `path` is None."""
+    """The config in YAML file `path`, or the built-in default when `path` is None. A file with an `instruct:`
+    section (a pipeline config, which also holds other stages' sections) gives that section."""
     if path is None:
         return InstructConfig()
-    return config_from_dict(read_yaml_mapping(path), str(path))
+    data = read_yaml_mapping(path)
+    if "instruct" in data:
+        data = data["instruct"] if data["instruct"] is not None else {}
+        if not isinstance(data, dict):
+            raise AdelieError(f"{path}: the `instruct` section must be a mapping of config fields")
+    return config_from_dict(data, str(path))
 
 
 def check(cfg: InstructConfig, source: str = "config") -> None:
@@ -180,5 +191,8 @@ def check(cfg: InstructConfig, source: str = "config") -> None:
                         ("validation_per_dataset", cfg.validation_per_dataset), *cfg.caps.items()):
         if value < 0:
             raise AdelieError(f"{source}: {name} must not be negative, got {value}")
+    if cfg.explanations.fallback not in EXPLANATION_FALLBACKS:
+        raise AdelieError(f"{source}: explanations.fallback must be one of {', '.join(EXPLANATION_FALLBACKS)}, "
+                          f"got {cfg.explanations.fallback!r}")
     if cfg.length.max_tokens < 16:
         raise AdelieError(f"{source}: length.max_tokens must be at least 16, got {cfg.length.max_tokens}")

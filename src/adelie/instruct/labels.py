@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,14 +37,6 @@ def _letters(i: int) -> str:
         i, rem = divmod(i - 1, 26)
         out = chr(65 + rem) + out
     return out
-
-
-def readable_coarse(name: str) -> str:
-    """A readable form of a raw coarse type: its last dotted part, CamelCase and -/_ split, lower case
-    (`conflict.attack` -> `attack`, `ArtifactExistence.DamageDestroy` -> `damage destroy`)."""
-    last = name.rsplit(".", 1)[-1]
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", last).replace("-", " ").replace("_", " ")
-    return " ".join(words.split()).lower() or name
 
 
 def label_positions(fields: Sequence[str]) -> tuple[int, ...]:

@@ -4,7 +4,9 @@ Every decision for a record draws from a random stream named after the record (`
 rate decisions from its rank in its dataset's seeded order (`seeding.spread`), so a record renders the same
 whatever the other datasets of the build are. Demonstrations are earlier user/assistant turns from the same
 dataset (never the same example), rendered with the record's template, format and label plan; label notes
-and the explanation request go in the final user turn only.
+and the explanation request go in the final user turn only. A record drawn for an explanation gets the
+teacher's (`adelie build explain`) when one matches its gold answer, else a gold-derived rationale
+(`rationale.gold_rationale`, unless `explanations.fallback` is "none").
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from adelie.instruct.explain import gold_signature, instance_key
 from adelie.instruct.labels import LabelExamples, LabelPlan, label_notes, label_positions, plan_labels
 from adelie.instruct.length import TokenCounter, fit
 from adelie.instruct.pool import Candidate
+from adelie.instruct.rationale import gold_rationale
 from adelie.instruct.records import metadata
 from adelie.instruct.seeding import rng, spread, weighted_at
 from adelie.schema import Task
@@ -133,6 +136,7 @@ class Draft:
     query: list[Message]
     meta: dict[str, Any]
     explanation_drawn: bool = False
+    explanation_source: str | None = None  # "teacher" or "gold" when the record has an explanation
 
     def texts(self) -> list[str]:
         return [m["content"] for t in [*self.turns, self.query] for m in t]
@@ -185,11 +189,7 @@ def render(shared: Shared, cand: Candidate, plan: LabelPlan, shown: Instance, ra
     # demonstrations come from the training pool, for validation records too
     demos = _pick_demos(r, shared.demos.get((cand.dataset, cand.task), ()), cand, shots)
 
-    explanation = None
-    if explain_drawn:
-        found = shared.explanations.get(instance_key(cand.inst))
-        if found is not None and found.get("gold") == gold_signature(shown):
-            explanation = str(found["explanation"])
+    explanation, source = explain(shared, cand, shown) if explain_drawn else (None, None)
     na = cfg.no_answer
     prompt = task.render_prompt(shown, template, fmt, na)
     notes, used = label_notes(rng(cfg.seed, "notes", cand.dataset, cand.key), plan, cand.task.value, shown.labels,
@@ -210,7 +210,19 @@ def render(shared: Shared, cand: Candidate, plan: LabelPlan, shown: Instance, ra
         template=template.id, fmt=fmt, shots=len(turns), has_explanation=explanation is not None,
         no_answer=is_no_answer(shown), knobs=[*plan.knobs, *used], source=cand.source or None,
     )
-    return Draft(turns, query, meta, explain_drawn)
+    return Draft(turns, query, meta, explain_drawn, source)
+
+
+def explain(shared: Shared, cand: Candidate, shown: Instance) -> tuple[str | None, str | None]:
+    """The explanation of a record drawn for one, and its source: the teacher's when there is one for this
+    gold answer as shown, else (with `explanations.fallback: gold`) a rationale made from the gold answer."""
+    found = shared.explanations.get(instance_key(cand.inst))
+    if found is not None and found.get("gold") == gold_signature(shown):
+        return str(found["explanation"]), "teacher"
+    if shared.cfg.explanations.fallback == "gold":
+        r = rng(shared.cfg.seed, "rationale", cand.dataset, cand.key)
+        return gold_rationale(shown, shown.gold, shown.labels, r), "gold"
+    return None, None
 
 
 def _describer(kind: str | None):

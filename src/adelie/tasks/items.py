@@ -437,7 +437,9 @@ class LabelTask(ItemTask):
     def score(self, pred: Parsed, inst: Instance) -> Counts:
         """Single-label counts: the prediction is the first parsed item (none when NA), the gold is the
         instance's label (none for the dataset's no-relation label). tp = 1 when both exist and match after
-        normalisation. An unreadable answer (ok=False) counts as one wrong prediction, as ADELIE does."""
+        normalisation. An unreadable answer (ok=False) counts as one wrong prediction (pred = 1, tp = 0).
+        ADELIE's SemEval script does not: there an NA or unreadable answer counts the gold only, which
+        `--compat adelie` reproduces (`adelie.evaluate.compat`)."""
         gold = inst.gold[:1]
         if not pred.ok:
             return Counts.strict(0, 1, len(gold))

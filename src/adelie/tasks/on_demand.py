@@ -5,8 +5,10 @@ used). Answers: canonical, a markdown table (`| a | b |`, a `| --- |` rule, one 
 written `\\|`, line breaks in a cell become spaces); JSON `{"columns": [...], "rows": [[...], ...]}` (a list
 of row objects is also read); natural `The table has the columns "Name" and "Age". Row 1 is "Ann" and
 "34".`; NA (no table): `NA` / `{"columns": [], "rows": []}` / `No table can be built from the text (NA).`
-Markdown is read with `adelie.datasets.odie.parse_markdown_table`, the parser of the gold tables.
-Scoring: `adelie.tasks.table_score.header_counts`.
+A gold table without rows (a header for things the text does not mention) is answered NA in every format,
+as the output-format instruction says; a model's header-only table is read as that header (header matching
+still scores it). Markdown is read with `adelie.datasets.odie.parse_markdown_table`, the parser of the gold
+tables. Scoring: `adelie.tasks.table_score.header_counts`.
 """
 
 from __future__ import annotations
@@ -147,11 +149,12 @@ class OnDemandTask(IETask):
     def render_answer(
         self, inst: Instance, fmt: Format, explanation: str | None = None, no_answer: str = "NA"
     ) -> str:
-        """The gold table in `fmt` after `[Answer]: ` (a markdown table starts on the next line)."""
+        """The gold table in `fmt` after `[Answer]: ` (a markdown table starts on the next line); the NA
+        answer when the table has no rows."""
         return join_answer(self._body(inst.table, fmt, no_answer), explanation)
 
     def _body(self, table: Table | None, fmt: Format, no_answer: str) -> str:
-        empty = table is None or not table.header
+        empty = table is None or not table.header or not table.rows
         if fmt == "json":
             return dumps({"columns": [], "rows": []} if empty else {"columns": list(table.header),
                                                                    "rows": [list(r) for r in table.rows]})

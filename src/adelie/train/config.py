@@ -20,7 +20,9 @@ from adelie.errors import AdelieError
 _STRICT = ConfigDict(extra="forbid")
 TRAIN_SECTIONS: tuple[str, ...] = ("model", "sft", "dpo")
 # Sections owned by other stages' loaders; kept raw so one file can drive the whole pipeline.
-OTHER_STAGE_SECTIONS: tuple[str, ...] = ("instruct", "feedback", "evaluate", "pipeline", "serve", "extract")
+OTHER_STAGE_SECTIONS: tuple[str, ...] = (
+    "instruct", "feedback", "eval", "evaluate", "pipeline", "serve", "extract",
+)
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 Sequences = Literal["padded", "padding_free", "packed"]
 
@@ -131,7 +133,8 @@ class Profile:
     model: ModelSettings = field(default_factory=ModelSettings)
     sft: SFTSettings = field(default_factory=SFTSettings)
     dpo: DPOSettings = field(default_factory=DPOSettings)
-    other: dict[str, Any] = field(default_factory=dict)  # sections of other stages, unparsed
+    # sections of other stages, unparsed; not part of the training profile, so left out of comparisons
+    other: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The profile as plain data (written into each trained model's adelie.json)."""

@@ -21,6 +21,7 @@ from adelie.train.runtime import (
     prepare_run_dir,
     resolve_init,
     save_final,
+    train_from,
     trainer_arguments,
 )
 
@@ -120,7 +121,7 @@ def train_dpo(profile: Profile, *, resume: bool = False, overwrite: bool = False
     init = policy_spec(profile)
     checkpoint = prepare_run_dir(run_dir, resume, overwrite)
     trainer, data_info = build_dpo_trainer(profile.model, settings, run_dir, init)
-    output = trainer.train(resume_from_checkpoint=checkpoint)
+    output = train_from(trainer, checkpoint)
     eval_metrics = trainer.evaluate() if trainer.eval_dataset is not None else None
     info = {
         "adelie_version": adelie_version(),

@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from transformers import TrainerCallback
+
 from adelie.errors import AdelieError
 from adelie.models import cpu_has_native_bf16
 from adelie.train.config import LoRASettings, ModelSettings, StageSettings
@@ -188,6 +190,41 @@ def prepare_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> str | None:
         (run_dir / LOG_FILE).unlink(missing_ok=True)
     run_dir.mkdir(parents=True, exist_ok=True)
     return None
+
+
+class _AlreadyFinished(Exception):
+    """The checkpoint being resumed already reached the run's last step."""
+
+
+class _StopIfFinished(TrainerCallback):
+    """Stops a resumed run before its first step when the restored state is already at ``max_steps``."""
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if 0 < state.max_steps <= state.global_step:
+            raise _AlreadyFinished
+
+
+def train_from(trainer: Any, checkpoint: str | None) -> Any:
+    """``trainer.train(resume_from_checkpoint=checkpoint)``, except that a checkpoint already at (or past) the run's
+    last step is only loaded, and no step is trained: the Trainer's state says ``max_steps`` and ``global_step`` once
+    it restored the checkpoint, and left alone it would run the rest of the checkpoint's epoch up to the first step
+    past ``max_steps`` (one extra optimizer step when the run ends mid-epoch).
+
+    Returns the Trainer's ``TrainOutput`` (for a finished run: its global step, loss 0 and the epoch reached).
+    """
+    from transformers.trainer_utils import TrainOutput
+
+    guard = _StopIfFinished()
+    callbacks = trainer.callback_handler.callbacks
+    callbacks.insert(0, guard)  # first, so no progress bar or log writer starts for a run that will not train
+    try:
+        return trainer.train(resume_from_checkpoint=checkpoint)
+    except _AlreadyFinished:
+        state = trainer.state
+        logger.info("%s is at step %d of %d: nothing left to train", checkpoint, state.global_step, state.max_steps)
+        return TrainOutput(state.global_step, 0.0, {"epoch": state.epoch})
+    finally:
+        callbacks.remove(guard)
 
 
 def adelie_version() -> str:

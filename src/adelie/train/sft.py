@@ -19,6 +19,7 @@ from adelie.train.runtime import (
     lora_config,
     prepare_run_dir,
     save_final,
+    train_from,
     trainer_arguments,
 )
 
@@ -108,7 +109,7 @@ def train_sft(profile: Profile, *, resume: bool = False, overwrite: bool = False
     run_dir = Path(settings.output)
     checkpoint = prepare_run_dir(run_dir, resume, overwrite)
     trainer, data_info = build_sft_trainer(profile.model, settings, run_dir)
-    output = trainer.train(resume_from_checkpoint=checkpoint)
+    output = train_from(trainer, checkpoint)
     eval_metrics = trainer.evaluate() if trainer.eval_dataset is not None else None
     info = {
         "adelie_version": adelie_version(),
