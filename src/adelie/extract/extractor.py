@@ -124,12 +124,13 @@ class Extractor:
         model: str = "default",
         *,
         device: str | None = None,
-        dtype: Any = None,
+        dtype: Any = "auto",
         trust_remote_code: bool = False,
         **settings: Any,
     ) -> Extractor:
         """An Extractor for `model` ("default", a model directory or a hub name) loaded on `device` (CUDA when
-        available); `settings` are the keyword arguments of `Extractor` (max_new_tokens, batch_size, ...)."""
+        available) in `dtype` ("auto": bfloat16 on GPUs and on CPUs with native bf16, else float32); `settings`
+        are the keyword arguments of `Extractor` (max_new_tokens, batch_size, ...)."""
         from adelie.models import load_model
 
         if not isinstance(model, str) or not model.strip():
