@@ -90,14 +90,14 @@ class SFTSettings(StageSettings):
     data: str | None = "runs/instruct"
     output: str = "runs/sft"
     epochs: float = 1.0
-    max_steps: int | None = 190
+    max_steps: int | None = 70
     learning_rate: float = 1e-4
     lr_scheduler: str = "cosine"
     warmup_ratio: float = 0.03
     per_device_batch_size: int = 1  # on CPU one record per micro-batch is fastest (BENCHMARKS.md)
     global_batch_size: int | None = 8
     max_length: int = 1024
-    save_steps: int = 25
+    save_steps: int = 10
     sequences: Sequences = "padding_free"  # padded | padding_free (flattened batch) | packed (best-fit rows)
 
 
@@ -109,14 +109,15 @@ class DPOSettings(StageSettings):
     output: str = "runs/dpo"
     init: str | None = None  # policy (and reference) model; None: the SFT stage's final model
     epochs: float = 1.0
-    max_steps: int | None = 25
-    learning_rate: float = 5e-6  # the paper's 5e-7 hardly moves a model in 25 steps
+    max_steps: int | None = 8
+    learning_rate: float = 5e-6  # the paper's 5e-7 hardly moves a model in a few steps
     lr_scheduler: str = "linear"
     warmup_ratio: float = 0.1
     per_device_batch_size: int = 1
     global_batch_size: int | None = 8
     max_length: int = 1024
-    save_steps: int = 10
+    save_steps: int = 4
+    logging_steps: int = 2
     beta: float = 0.1
     loss_type: list[str] = field(default_factory=lambda: ["sigmoid"])  # any TRL DPO loss type; several are summed
     loss_weights: list[float] | None = None
