@@ -19,9 +19,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from adelie.errors import AdelieError, DataFormatError, MissingDataError
+from adelie.errors import AdelieError, DataFormatError
 from adelie.generate import Conversation, GenerationConfig, Generator
 from adelie.instruct.seeding import rng
+from adelie.jsonl import jsonl_records
 
 
 @dataclass(frozen=True)
@@ -36,19 +37,10 @@ class PredictReport:
 def read_records(path: str | Path) -> list[dict[str, Any]]:
     """The records of an input JSONL file; each must be an object with a non-empty ``messages`` list."""
     path = Path(path)
-    if not path.is_file():
-        raise MissingDataError(f"input file {path} does not exist")
     records = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(path, lineno, f"expected one JSON object per line ({exc.msg})") from None
-            check_messages(record, path, lineno)
-            records.append(record)
+    for lineno, record in jsonl_records(path, missing=f"input file {path} does not exist"):
+        check_messages(record, path, lineno)
+        records.append(record)
     return records
 
 

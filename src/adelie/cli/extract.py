@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adelie.errors import AdelieError, DataFormatError
+from adelie.jsonl import jsonl_records
 from adelie.serve.options import FORMS, check_options, split_list
 
 console = Console(stderr=True)
@@ -40,18 +41,11 @@ def _lines(name: str, stream: Iterable[str]) -> Iterator[tuple[int, str]]:
 
 
 def _jsonl_records(path: Path) -> Iterator[Record]:
-    with path.open(encoding="utf-8") as f:
-        for number, line in _lines(str(path), f):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(path, number, f"is not JSON ({exc.msg})") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                raise DataFormatError(path, number, 'expected a JSON object with a string "text" field')
-            rid = obj.get("id")
-            yield Record(f"{path}:{number}", obj["text"], None if rid is None else str(rid))
+    for number, obj in jsonl_records(path):
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            raise DataFormatError(path, number, 'expected a JSON object with a string "text" field')
+        rid = obj.get("id")
+        yield Record(f"{path}:{number}", obj["text"], None if rid is None else str(rid))
 
 
 def _text_records(name: str, stream: TextIO, per_line: bool) -> Iterator[Record]:

@@ -30,6 +30,7 @@ import httpx
 from adelie.errors import AdelieError, DataFormatError
 from adelie.instruct.config import InstructConfig
 from adelie.instruct.records import dumps, write_text
+from adelie.jsonl import jsonl_records
 from adelie.tasks.base import IETask, Instance, Template
 
 API_KEY_ENV = "ADELIE_TEACHER_API_KEY"
@@ -216,22 +217,13 @@ def write_explanations(path: str | Path, records: Sequence[Mapping[str, Any]]) -
 def load_explanations(path: str | Path) -> dict[str, dict[str, Any]]:
     """key -> explanation record, from a file written by `write_explanations`."""
     path = Path(path)
-    if not path.is_file():
-        raise AdelieError(f"explanations file {path} does not exist (write one with `adelie build explain`)")
     out: dict[str, dict[str, Any]] = {}
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(path, lineno, f"expected one JSON object per line ({exc.msg})") from None
-            if not (isinstance(rec, dict) and isinstance(rec.get("key"), str)
-                    and isinstance(rec.get("explanation"), str) and isinstance(rec.get("gold"), list)):
-                raise DataFormatError(path, lineno, "expected an object with string key, string explanation and "
-                                                    "list gold")
-            out[rec["key"]] = rec
+    missing = f"explanations file {path} does not exist (write one with `adelie build explain`)"
+    for lineno, rec in jsonl_records(path, missing=missing):
+        if not (isinstance(rec, dict) and isinstance(rec.get("key"), str)
+                and isinstance(rec.get("explanation"), str) and isinstance(rec.get("gold"), list)):
+            raise DataFormatError(path, lineno, "expected an object with string key, string explanation and list gold")
+        out[rec["key"]] = rec
     return out
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from adelie.errors import AdelieError, DataFormatError, MissingDataError
+from adelie.jsonl import jsonl_records
 
 Message = dict[str, str]
 ROLES = frozenset({"system", "user", "assistant"})
@@ -171,13 +172,7 @@ def _records(path: Path) -> Iterator[tuple[int, Any]]:
             raise DataFormatError(path, None, "expected a JSON list of records")
         yield from enumerate(data)
         return
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    yield lineno, json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataFormatError(path, lineno, f"expected one JSON object per line ({exc.msg})") from None
+    yield from jsonl_records(path)
 
 
 def read_file(

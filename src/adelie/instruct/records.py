@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from adelie.jsonl import jsonl_records
 from adelie.schema import Table, Task
 from adelie.tasks.base import Instance
 
@@ -117,17 +118,4 @@ def write_text(path: str | Path, chunks: Iterable[str]) -> int:
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     """Every record of a JSONL file written by the builder."""
-    from adelie.errors import DataFormatError, MissingDataError
-
-    path = Path(path)
-    if not path.is_file():
-        raise MissingDataError(f"{path} does not exist")
-    out = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise DataFormatError(path, lineno, f"expected one JSON record per line ({exc.msg})") from None
-    return out
+    return [record for _, record in jsonl_records(path)]

@@ -9,13 +9,13 @@ truncated: a cut record would lose the final answer that the loss is about.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from adelie.errors import AdelieError, DataFormatError
+from adelie.jsonl import jsonl_records
 
 ROLES = ("system", "user", "assistant")
 TRAIN_FILES = ("train.jsonl", "pairs.jsonl")  # IEInstruct, IEFeedback
@@ -75,17 +75,10 @@ def locate(data: str | Path | None, stage: str) -> DataSource:
 def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line number, record) pairs of a JSONL file; a line that is not a JSON object is a DataFormatError."""
     records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(path, number, f"not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise DataFormatError(path, number, "expected a JSON object")
-            records.append((number, record))
+    for number, record in jsonl_records(path):
+        if not isinstance(record, dict):
+            raise DataFormatError(path, number, "expected a JSON object")
+        records.append((number, record))
     if not records:
         raise DataFormatError(path, None, "no records")
     return records
