@@ -66,13 +66,13 @@ class EvalSettings:
     heldout: str = "heldout"  # suite (adelie.evaluate.resolve_suite) evaluated zero- and few-shot
     datasets: list[str] | None = None  # keep only these datasets of the held-out suite
     shots: list[int] = field(default_factory=lambda: [0, 4])
-    limit: int | None = 8  # instances per held-out set (a seeded subset; None: all)
+    limit: int | None = 5  # instances per held-out set (a seeded subset; None: all)
     indomain: str | None = "indomain"  # suite of in-domain test splits (None: skip)
     indomain_datasets: list[str] | None = None
     indomain_shots: int = 0
-    indomain_limit: int | None = 3
+    indomain_limit: int | None = 2
     general: list[str] = field(default_factory=lambda: ["arc_easy", "arc_challenge", "mmlu", "gsm8k"])  # []: skip
-    general_limit: int | None = 20  # questions per general source
+    general_limit: int | None = 10  # questions per general source
     general_max_new_tokens: int = 192  # GSM8K answers
     max_new_tokens: int = 256
     batch_size: int = 8
