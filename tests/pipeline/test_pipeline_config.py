@@ -43,7 +43,7 @@ def test_shipped_configs_resolve_against_the_run_directory(tmp_path: Path) -> No
     quick_file = load_pipeline_config(CONFIGS / "quick.yaml", run)
     assert quick_file.fingerprints() == cfg.fingerprints()  # the same run, whichever way it is asked for
     full = load_pipeline_config(CONFIGS / "smol-cpu.yaml", run)
-    assert full.profile.sft.max_steps == 70 and full.instruct.per_dataset_cap == 30 and full.eval.limit == 5
+    assert full.profile.sft.max_steps == 56 and full.instruct.per_dataset_cap == 30 and full.eval.limit == 5
     # each stage's own loader reads its section of the pipeline file
     assert load_config(CONFIGS / "smol-cpu.yaml") == full.instruct
     assert load_feedback_config(CONFIGS / "smol-cpu.yaml") == full.feedback

@@ -90,7 +90,7 @@ class SFTSettings(StageSettings):
     data: str | None = "runs/instruct"
     output: str = "runs/sft"
     epochs: float = 1.0
-    max_steps: int | None = 70
+    max_steps: int | None = 56
     learning_rate: float = 1e-4
     lr_scheduler: str = "cosine"
     warmup_ratio: float = 0.03
