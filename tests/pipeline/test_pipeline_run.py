@@ -14,8 +14,10 @@ from pipeline_helpers import Recorder
 from typer.testing import CliRunner
 
 from adelie.pipeline import STAGES, PipelineError, load_pipeline_config, pipeline_config_from_dict, read_manifest
+from adelie.pipeline import report as report_module
+from adelie.pipeline import runner as runner_module
 from adelie.pipeline.config import merge
-from adelie.pipeline.runner import run_pipeline
+from adelie.pipeline.runner import git_revision, run_pipeline
 from adelie.train.logs import read_log
 
 
@@ -38,6 +40,7 @@ def test_every_stage_runs_and_is_recorded(finished_run: tuple[Path, Recorder], f
     for stage, m in _manifests(run_dir).items():
         assert m["status"] == "done" and m["fingerprint"] == fingerprints[stage] and m["attempts"] == 1
         assert m["seconds"] > 0 and m["started"] < m["finished"] and m["headline"]
+        assert m["revisions"] == [git_revision()], stage
         assert all((run_dir / path).exists() for path in m["outputs"].values()), stage
     m = _manifests(run_dir)
     assert m["instruct"]["numbers"]["train_records"] > 0 and m["feedback"]["numbers"]["pairs"] > 0
@@ -67,6 +70,24 @@ def test_report_compares_the_three_models(finished_run: tuple[Path, Recorder]) -
     images = re.findall(r"\]\((report/[^)]+\.png)\)", report)
     assert {"report/training_sft.png", "report/training_dpo.png", "report/families.png"} <= set(images)
     assert "report/heldout-2shot_ner.png" in images and all((run_dir / i).stat().st_size > 0 for i in images)
+
+
+def test_revisions_are_recorded_per_attempt_and_grouped_in_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner_module, "git_revision", lambda: "r2")
+    assert runner_module._revisions(None) == ["r2"]
+    assert runner_module._revisions({"revisions": ["r1"]}) == ["r1", "r2"]  # resumed at a later commit
+    assert runner_module._revisions({"revisions": ["r1", "r2"]}) == ["r1", "r2"]  # resumed again, same commit
+    assert runner_module._revisions({}) == ["r2"]  # a manifest from before revisions were recorded
+
+    monkeypatch.setattr(report_module, "git_revision", lambda: "r2")
+    done = {"revisions": ["r1"]}
+    manifests: dict[str, Any] = dict.fromkeys(STAGES, done) | {"eval": {"revisions": ["r1", "r2"]}, "report": None}
+    ctx: Any = type("Ctx", (), {"manifests": manifests})()
+    assert report_module._revision_row(ctx) == "r1 (instruct, sft, feedback, dpo); r1 then r2 (eval); r2 (report)"
+    manifests |= {"eval": done, "dpo": None}  # a stage never run is left out; the report's own revision counts
+    assert report_module._revision_row(ctx) == "r1 (instruct, sft, feedback, eval); r2 (report)"
+    monkeypatch.setattr(report_module, "git_revision", lambda: "r1")
+    assert report_module._revision_row(ctx) == "r1"
 
 
 def test_second_run_does_nothing(finished_run: tuple[Path, Recorder], fake_env: dict[str, Any]) -> None:

@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import re
-import subprocess
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
@@ -23,25 +22,11 @@ from adelie.evaluate.report import FAMILY_TITLES, compare_markdown, pct
 from adelie.evaluate.run import load_metrics
 from adelie.instruct.records import write_text
 from adelie.pipeline.config import STAGES
-from adelie.pipeline.runner import Context, StageResult
+from adelie.pipeline.runner import Context, StageResult, git_revision
 from adelie.train.runtime import LOG_FILE
 
 REPORT = "report.md"
 LABELS = {"base": "base", "sft": "SFT", "dpo": "DPO"}
-
-
-def git_revision() -> str:
-    """``git rev-parse HEAD`` of the checkout holding this code (noting uncommitted changes), else "unknown"."""
-    here = Path(__file__).resolve().parent
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=20)
-        if rev.returncode != 0:
-            return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=20).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return rev.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
 
 
 def machine() -> str:
@@ -61,12 +46,27 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in rows)]
 
 
+def _revision_row(ctx: Context) -> str:
+    """The git revisions the stages ran at (each manifest records them; a resumed stage can have several), grouped
+    by revision; the report's own revision for itself and for manifests written before revisions were recorded."""
+    groups: dict[str, list[str]] = {}
+    for stage in STAGES:
+        m = ctx.manifests.get(stage)
+        if not m and stage != STAGES[-1]:
+            continue
+        revisions = (m or {}).get("revisions") if stage != STAGES[-1] else None
+        groups.setdefault(" then ".join(revisions or [git_revision()]), []).append(stage)
+    if len(groups) == 1:
+        return next(iter(groups))
+    return "; ".join(f"{rev} ({', '.join(names)})" for rev, names in groups.items())
+
+
 def _header(ctx: Context) -> list[str]:
     cfg = ctx.config
     rows = [["command", f"`{ctx.command}`" if ctx.command else "(Python API: adelie.pipeline.run_pipeline)"],
             ["config", f"`{cfg.source}`" + (" with the --quick profile" if cfg.quick else "")
              + " (resolved: `config.yaml`)"],
-            ["git revision", git_revision()], ["date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")],
+            ["git revision", _revision_row(ctx)], ["date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")],
             ["machine", machine()], ["base model", f"`{cfg.profile.model.base}`"]]
     lines = [f"# ADELIE pipeline report: {cfg.run_dir.name}", "", *_table(["", ""], rows), "", "## Stages", ""]
     stage_rows = []

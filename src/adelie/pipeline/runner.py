@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,6 +101,20 @@ def now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def git_revision() -> str:
+    """``git rev-parse HEAD`` of the checkout holding this code (noting uncommitted changes), else "unknown"."""
+    here = Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=20)
+        if rev.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return rev.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+
+
 def read_manifest(stage_dir: Path) -> dict[str, Any] | None:
     """A stage folder's manifest; None when absent or unreadable (the stage then starts fresh)."""
     try:
@@ -111,6 +126,13 @@ def read_manifest(stage_dir: Path) -> dict[str, Any] | None:
 
 def write_manifest(stage_dir: Path, manifest: dict[str, Any]) -> None:
     write_text(stage_dir / MANIFEST, [json.dumps(manifest, indent=2, default=str) + "\n"])
+
+
+def _revisions(old: dict[str, Any] | None) -> list[str]:
+    """The git revisions a stage ran at, one per attempt that changed it: a resumed stage keeps the earlier ones."""
+    earlier = list((old or {}).get("revisions") or [])
+    current = git_revision()
+    return earlier if earlier and earlier[-1] == current else [*earlier, current]
 
 
 def _inputs(stage: str, manifests: dict[str, dict[str, Any] | None]) -> dict[str, str | None]:
@@ -181,7 +203,7 @@ def _run_stage(config: PipelineConfig, stage: str, fingerprints: dict[str, str],
         "stage": stage, "status": "running", "fingerprint": fingerprints[stage], "inputs": inputs,
         "started": now(), "finished": None, "seconds": (old or {}).get("seconds", 0.0) if resume else 0.0,
         "attempts": (old or {}).get("attempts", 0) + 1 if resume else 1, "outputs": {}, "numbers": {},
-        "headline": "", "error": None,
+        "headline": "", "error": None, "revisions": _revisions(old if resume else None),
     }
     write_manifest(folder, manifest)
     reporter.stage_start(stage, "forced" if forced else "resume" if resume else "fresh")
