@@ -155,8 +155,9 @@ def main() -> None:
         model.to(torch.float32)
     llama = run_llama_cpp(convos, args.max_new_tokens)
     if llama is not None:
+        l_s, l_tok, l_txt = llama
         rows.append((f"llama.cpp (llama-cpp-python {_version('llama-cpp-python')}, Q4_1 GGUF), one at a time",
-                     *llama[:2]))
+                     l_s, l_tok))
     same = sum(a == b for a, b in zip(b_txt, n_txt, strict=True))
 
     device = str(model.device)
@@ -184,9 +185,9 @@ def main() -> None:
     if llama is None:
         lines.append("llama.cpp: not measured (`llama_cpp` is not installed).")
     else:
-        same_llama = sum(a.strip() == b.strip() for a, b in zip(llama[2], b_txt, strict=True))
-        lines.append(f"Batched backend vs llama.cpp: {llama[0] / b_s:.2f}x in prompts/s (float32 weights)"
-                     + (f", {llama[0] / a_s:.2f}x with its default precision" if a_s is not None else "")
+        same_llama = sum(a.strip() == b.strip() for a, b in zip(l_txt, b_txt, strict=True))
+        lines.append(f"Batched backend vs llama.cpp: {l_s / b_s:.2f}x in prompts/s (float32 weights)"
+                     + (f", {l_s / a_s:.2f}x with its default precision" if a_s is not None else "")
                      + f"; identical texts llama.cpp vs batched float32: {same_llama}/{len(convos)}.")
     text = "\n".join(lines) + "\n"
     print(text)
