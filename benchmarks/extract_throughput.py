@@ -50,8 +50,8 @@ class Tally:
         self.reset()
         inner = extractor.generator.generate
 
-        def counted(conversations: Any, config: Any = None) -> Any:
-            outputs = inner(conversations, config)
+        def counted(conversations: Any, config: Any = None, grammars: Any = None) -> Any:
+            outputs = inner(conversations, config, grammars)
             self.calls, self.prompts = self.calls + 1, self.prompts + len(outputs)
             self.tokens += sum(o.num_tokens for outs in outputs for o in outs)
             self.cut += sum(o.finish_reason == "length" for outs in outputs for o in outs)

@@ -76,7 +76,7 @@ def test_stdin_gives_one_record_per_non_empty_line(monkeypatch, capsys, fake):
         [("Marie Curie", "person"), ("Warsaw", "location")], [("Paris", "location")]]
     assert fake.calls == [("ner", ["Marie Curie was born in Warsaw.", "She died near Paris."],
                            {"labels": ["person", "location"]})]
-    assert fake.loads == [("tiny", 32, 4, None)]
+    assert fake.loads == [("tiny", 32, 4, None, "constrained")]
 
 
 def test_files_jsonl_and_output(monkeypatch, capsys, fake, tmp_path):
@@ -198,7 +198,7 @@ def test_serve_command_builds_the_app_and_runs_uvicorn(monkeypatch, capsys, fake
     assert seen["host"] == "127.0.0.1" and seen["port"] == 8123  # localhost unless asked otherwise
     settings = seen["app"].state.settings
     assert (settings.model_name, settings.timeout_s, settings.max_batch) == ("some/model", 3.0, 4)
-    assert fake.loads == [("some/model", 512, 4, None)]
+    assert fake.loads == [("some/model", 512, 4, None, "constrained")]
     assert "serving on http://127.0.0.1:8123" in err
 
 

@@ -74,7 +74,7 @@ class ScriptedGenerator:
         self.golds = golds
         self.calls = 0
 
-    def generate(self, conversations, config):  # type: ignore[no-untyped-def]
+    def generate(self, conversations, config, grammars=None):  # type: ignore[no-untyped-def]
         self.calls += 1
         out = []
         for convo in conversations:
@@ -170,3 +170,22 @@ def test_register_prefers_the_build_group() -> None:
     root.add_typer(build, name="build")
     feedback.register(root)
     assert [c.name for c in build.registered_commands] == ["feedback"] and not root.registered_commands
+
+
+def test_constrained_feedback_sampling_passes_a_grammar_per_prompt(tmp_path: Path) -> None:
+    cfg = _cfg()
+    golds = {p.messages[-1]["content"]: p.gold for p in draw_prompts(cfg)}
+    seen: list = []
+
+    class Recording(ScriptedGenerator):
+        def generate(self, conversations, config, grammars=None):  # type: ignore[no-untyped-def]
+            seen.append(grammars)
+            return super().generate(conversations, config)
+
+    build_feedback("scripted", cfg, tmp_path / "free", generator=Recording(golds))
+    assert seen and all(g is None for g in seen)  # free by default: pairs need the model's own mistakes
+    seen.clear()
+    build_feedback("scripted", _cfg(decoding="constrained"), tmp_path / "c", generator=Recording(golds))
+    assert seen and all(g is not None and all(x.startswith("root ::= ") for x in g) for g in seen)
+    with pytest.raises(AdelieError, match="decoding must be constrained or free"):
+        _cfg(decoding="greedy").check()

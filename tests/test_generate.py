@@ -221,21 +221,29 @@ def test_vllm_backend_maps_outputs(monkeypatch: pytest.MonkeyPatch, tiny_model_d
             calls["requests"], calls["params"] = requests, params
             done = completion([5, 6, im_end], "stop", tiny_tokenizer.decode([5, 6]))
             looping = completion(loop[:60], "length", tiny_tokenizer.decode(loop[:60]))
-            return [NS(outputs=[done if i % 2 == 0 else looping] * params.n) for i in range(len(requests))]
+            return [NS(outputs=[done if i % 2 == 0 else looping] * params[i].n) for i in range(len(requests))]
 
     fake = types.ModuleType("vllm")
     fake.LLM, fake.SamplingParams = LLM, lambda **kwargs: NS(**kwargs)
+    sampling = types.ModuleType("vllm.sampling_params")
+    sampling.StructuredOutputsParams = lambda **kwargs: NS(**kwargs)
     monkeypatch.setitem(sys.modules, "vllm", fake)
+    monkeypatch.setitem(sys.modules, "vllm.sampling_params", sampling)
     gen = Generator(str(tiny_model_dir), config=GenerationConfig(max_new_tokens=60, n=2), backend="vllm")
     outputs = gen.generate(CONVERSATIONS[:3])
-    assert calls["init"]["model"] == str(tiny_model_dir) and calls["params"].n == 1  # greedy: decoded once
+    params = calls["params"][0]
+    assert calls["init"]["model"] == str(tiny_model_dir) and params.n == 1  # greedy: decoded once
     assert calls["requests"][0]["prompt_token_ids"][-1] == tiny_tokenizer("\n")["input_ids"][-1]
-    assert calls["params"].stop_token_ids == [im_end] and calls["params"].logprobs == 1
+    assert params.stop_token_ids == [im_end] and params.logprobs == 1
+    assert not hasattr(params, "structured_outputs")
     assert [len(o) for o in outputs] == [2, 2, 2]
     first, second = outputs[0][0], outputs[1][0]
     assert (first.token_ids, first.finish_reason, first.logprobs) == ([5, 6, im_end], "stop", [-0.5] * 3)
     assert (second.finish_reason, second.num_tokens) == ("repetition", 48)
     assert second.text == " again and" * 24
+    gen.generate(CONVERSATIONS[:2], grammars=['root ::= "x"', None])  # grammars go to vLLM's structured outputs
+    assert calls["params"][0].structured_outputs.grammar == 'root ::= "x"'
+    assert not hasattr(calls["params"][1], "structured_outputs")
 
 
 def test_rows_that_finish_leave_the_batch_without_changing_the_others(tiny) -> None:

@@ -16,6 +16,7 @@ import torch
 from transformers import DynamicCache
 
 if TYPE_CHECKING:
+    from adelie.constrained import GrammarEngine
     from adelie.generate import GenerationConfig, Output
 
 
@@ -85,13 +86,22 @@ def _cache_keyword(model: Any) -> str:
 
 
 def decode_batch(
-    model: Any, tokenizer: Any, prompts: list[list[int]], config: GenerationConfig, stop_ids: list[int]
+    model: Any, tokenizer: Any, prompts: list[list[int]], config: GenerationConfig, stop_ids: list[int],
+    grammars: list[Any] | None = None, engine: GrammarEngine | None = None,
 ) -> list[list[Output]]:
-    """Generate for one batch of tokenized prompts; per prompt, n outputs (1 when greedy)."""
+    """Generate for one batch of tokenized prompts; per prompt, n outputs (1 when greedy). `grammars` holds a
+    compiled answer grammar (or None: free) per prompt, `engine` the `GrammarEngine` that compiled them; every
+    row with a grammar can only write what its grammar allows, and ends when it is complete."""
     from adelie.generate import finish_output
 
     per_prompt = 1 if config.greedy else config.n
     rows = [p for p in prompts for _ in range(per_prompt)]
+    matchers: list[Any] = [None] * len(rows)
+    if grammars is not None and engine is not None and any(g is not None for g in grammars):
+        matchers = [engine.matcher(g) if g is not None else None for g in grammars for _ in range(per_prompt)]
+    constrained = engine is not None and any(m is not None for m in matchers)
+    complete = [False] * len(rows)  # rows whose grammar finished (they end as if the end of turn came next)
+    bitmask = engine.new_mask(len(rows)) if constrained and engine is not None else None
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stop_ids[0]
     width = max(len(p) for p in rows)
     device = model.device
@@ -117,10 +127,22 @@ def decode_batch(
                        logits_to_keep=1, **kv).logits[:, -1, :].float()
         positions = positions[:, -1:]
         for step in range(config.max_new_tokens):
+            raw = logits
+            if constrained and engine is not None:
+                logits = logits.clone()
+                engine.apply(logits, matchers, bitmask)
             token = _next_tokens(logits, config)
-            token_lp = torch.log_softmax(logits, dim=-1).gather(1, token[:, None]).squeeze(1)
+            token_lp = torch.log_softmax(raw, dim=-1).gather(1, token[:, None]).squeeze(1)
             history = torch.cat([history, token[:, None]], dim=1)
             done = torch.isin(token, stop_tensor)
+            if constrained:
+                for j, (row, m, t) in enumerate(zip(active.tolist(), matchers, token.tolist(), strict=True)):
+                    if m is None or done[j]:
+                        continue
+                    if not engine.advance(m, t):
+                        done[j] = True  # cannot happen while the mask holds; the row stops, cut
+                    elif engine.finished(m):  # the answer is complete: only the end of turn could follow
+                        done[j] = complete[row] = True
             if guard is not None:
                 hit = guard(history)
                 done |= hit
@@ -139,6 +161,7 @@ def decode_batch(
                 cache.batch_select_indices(keep)
                 active, token, mask, positions, history = (
                     active[keep], token[keep], mask[keep], positions[keep], history[keep])
+                matchers = [matchers[k] for k in keep.tolist()]
                 if guard is not None:
                     guard.select(keep)
             mask = torch.cat([mask, mask.new_ones(mask.shape[0], 1)], dim=1)
@@ -146,7 +169,7 @@ def decode_batch(
             logits = model(input_ids=token[:, None], attention_mask=mask, position_ids=positions,
                            use_cache=True, **kv).logits[:, -1, :].float()
     outputs = [
-        finish_output(tokenizer, ids, lps, config, stop_set, f if f > 0 else None)
-        for ids, lps, f in zip(generated, logprobs, fired, strict=True)
+        finish_output(tokenizer, ids, lps, config, stop_set, f if f > 0 else None, "stop" if done_ok else "length")
+        for ids, lps, f, done_ok in zip(generated, logprobs, fired, complete, strict=True)
     ]
     return [outputs[i * per_prompt : (i + 1) * per_prompt] for i in range(len(prompts))]

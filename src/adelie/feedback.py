@@ -32,7 +32,7 @@ from adelie.errors import AdelieError
 from adelie.generate import GenerationConfig
 from adelie.instruct.records import write_jsonl, write_text
 from adelie.instruct.seeding import rng
-from adelie.tasks import FORMATS, get_task, instance_score
+from adelie.tasks import FORMATS, get_task, instance_score, prompt_grammar
 from adelie.tasks.base import Instance
 
 PairKind = Literal["best_vs_worst", "gold_vs_worst"]
@@ -59,6 +59,7 @@ class FeedbackConfig:
     no_answer: str = "NA"
     dtype: str = "auto"  # sampling precision: auto = bfloat16 on CUDA and on CPUs with native bf16, else float32
     overlap_guard: bool = True  # drop training examples that contain a sentence of a held-out split
+    decoding: str = "free"  # free: the model's own mistakes, which preference pairs need; constrained: grammar
 
     def check(self, source: str = "config") -> None:
         """Raise AdelieError when a value is out of range."""
@@ -75,6 +76,8 @@ class FeedbackConfig:
             problems.append("temperature must be positive (sampling)")
         if self.format not in FORMATS:
             problems.append(f"format must be one of {list(FORMATS)}")
+        if self.decoding not in ("constrained", "free"):
+            problems.append(f"decoding must be constrained or free, got {self.decoding!r}")
         if problems:
             raise AdelieError(f"{source}: invalid feedback config: " + "; ".join(problems))
 
@@ -252,7 +255,9 @@ def sample_prompts(
             if not todo:
                 continue
             seed = rng(cfg.seed, "feedback-sample", start // cfg.batch_size).randrange(2**31)
-            outputs = generator.generate([p.messages for p in todo], replace(gen_cfg, seed=seed))
+            grammars = ([prompt_grammar(p.inst, p.messages, cfg.format, cfg.no_answer) for p in todo]  # type: ignore[arg-type]
+                        if cfg.decoding == "constrained" else None)
+            outputs = generator.generate([p.messages for p in todo], replace(gen_cfg, seed=seed), grammars=grammars)
             lines = []
             for p, outs in zip(todo, outputs, strict=True):
                 cache[p.key] = [o.text for o in outs]

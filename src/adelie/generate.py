@@ -231,6 +231,7 @@ class Generator:
                 raise AdelieError("Generator needs the tokenizer of the model it is given")
             tokenizer = load_tokenizer(model, trust_remote_code=trust_remote_code)
         self.tokenizer = tokenizer
+        self._grammars: Any = None
         if backend == "vllm":
             from adelie.vllm_backend import VLLMBackend
 
@@ -241,16 +242,37 @@ class Generator:
             self._engine = None
 
     def generate(
-        self, conversations: Sequence[Conversation], config: GenerationConfig | None = None
+        self, conversations: Sequence[Conversation], config: GenerationConfig | None = None,
+        grammars: Sequence[str | None] | None = None,
     ) -> list[list[Output]]:
-        """``config.n`` outputs for each conversation, in input order (``config`` overrides the generator's)."""
+        """``config.n`` outputs for each conversation, in input order (``config`` overrides the generator's).
+
+        ``grammars``: per conversation, the GBNF text its answer must follow (``IETask.answer_grammar``), or None
+        to decode it freely; rows with and without grammars share batches."""
         config = config or self.config
         if not conversations:
             return []
+        if grammars is not None and len(grammars) != len(conversations):
+            raise AdelieError(f"{len(grammars)} grammars for {len(conversations)} conversations")
         prompts = render_prompts(self.tokenizer, conversations)
         if self._engine is not None:
-            return self._engine.generate(prompts, config, progress=self.progress)
-        return _generate_transformers(self.model, self.tokenizer, prompts, config, self.progress)
+            return self._engine.generate(prompts, config, progress=self.progress, grammars=grammars)
+        compiled = None
+        if grammars is not None and any(g is not None for g in grammars):
+            engine = self.grammar_engine()
+            compiled = [engine.compile(g) if g is not None else None for g in grammars]
+        return _generate_transformers(self.model, self.tokenizer, prompts, config, self.progress, compiled,
+                                      self._grammars)
+
+    def grammar_engine(self) -> Any:
+        """The `adelie.constrained.GrammarEngine` of this model's tokenizer (made on first use)."""
+        if self._grammars is None:
+            from adelie.constrained import GrammarEngine
+
+            stop_ids = end_of_turn_ids(self.tokenizer, self.model.generation_config.eos_token_id)
+            vocab = max(int(self.model.config.vocab_size), len(self.tokenizer))
+            self._grammars = GrammarEngine(self.tokenizer, vocab, stop_ids)
+        return self._grammars
 
 
 def vllm_available() -> bool:
@@ -274,7 +296,8 @@ def _seeded(seed: int, device: Any) -> Iterator[None]:
 
 
 def _generate_transformers(
-    model: Any, tokenizer: Any, prompts: list[list[int]], config: GenerationConfig, progress: bool
+    model: Any, tokenizer: Any, prompts: list[list[int]], config: GenerationConfig, progress: bool,
+    grammars: list[Any] | None = None, engine: Any = None,
 ) -> list[list[Output]]:
     from tqdm.auto import tqdm
 
@@ -292,7 +315,8 @@ def _generate_transformers(
     model.eval()  # no dropout while decoding; restored below
     with _seeded(config.seed, model.device), bar, _restore_mode(model, was_training):
         for batch in plan_batches([len(p) for p in prompts], config):
-            outputs = decode_batch(model, tokenizer, [prompts[i] for i in batch], config, stop_ids)
+            outputs = decode_batch(model, tokenizer, [prompts[i] for i in batch], config, stop_ids,
+                                   [grammars[i] for i in batch] if grammars is not None else None, engine)
             for i, outs in zip(batch, outputs, strict=True):
                 results[i] = outs if not config.greedy else [_copy(outs[0]) for _ in range(config.n)]
                 n_tokens += sum(o.num_tokens for o in outs)

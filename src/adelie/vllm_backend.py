@@ -7,6 +7,7 @@ a looping output is cut where the loop became long enough, with finish reason ``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,14 @@ class VLLMBackend:
         self.stop_ids = end_of_turn_ids(tokenizer)  # vLLM adds the model's own eos ids itself
 
     def generate(
-        self, prompts: list[list[int]], config: GenerationConfig, *, progress: bool = True
+        self, prompts: list[list[int]], config: GenerationConfig, *, progress: bool = True,
+        grammars: Sequence[str | None] | None = None,
     ) -> list[list[Output]]:
-        """``config.n`` outputs per tokenized prompt, in input order (vLLM schedules batches itself)."""
+        """``config.n`` outputs per tokenized prompt, in input order (vLLM schedules batches itself). ``grammars``
+        (GBNF text or None per prompt) go to vLLM's structured outputs."""
         from vllm import SamplingParams
 
-        params = SamplingParams(
+        base = dict(
             n=1 if config.greedy else config.n,  # greedy samples are identical: decode once, copy below
             temperature=config.temperature,
             top_p=config.top_p if not config.greedy else 1.0,
@@ -53,8 +56,12 @@ class VLLMBackend:
             logprobs=1,
             skip_special_tokens=True,
         )
+        per_prompt = [
+            SamplingParams(**base, **_structured(g)) if g is not None else SamplingParams(**base)
+            for g in (grammars if grammars is not None else [None] * len(prompts))
+        ]
         requests = [{"prompt_token_ids": ids} for ids in prompts]
-        results = self.llm.generate(requests, params, use_tqdm=progress)
+        results = self.llm.generate(requests, per_prompt, use_tqdm=progress)
         outputs = [[self._output(c, config) for c in r.outputs] for r in results]
         if config.greedy:
             outputs = [
@@ -78,3 +85,15 @@ class VLLMBackend:
             text = self.tokenizer.decode(ids[:at], skip_special_tokens=True)
             return Output(text, ids[:at], logprobs[:at], "repetition")
         return Output(completion.text, ids, logprobs, "stop" if completion.finish_reason == "stop" else "length")
+
+
+def _structured(grammar: str) -> dict[str, Any]:
+    """The SamplingParams keyword that makes vLLM follow a GBNF grammar (its name changed across versions)."""
+    try:
+        from vllm.sampling_params import StructuredOutputsParams
+
+        return {"structured_outputs": StructuredOutputsParams(grammar=grammar)}
+    except ImportError:  # vLLM before structured_outputs (0.10 and earlier)
+        from vllm.sampling_params import GuidedDecodingParams
+
+        return {"guided_decoding": GuidedDecodingParams(grammar=grammar)}

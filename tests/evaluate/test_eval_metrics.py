@@ -87,3 +87,23 @@ def test_fewnerd_compat_ignores_off_list_types_and_keeps_one_type_per_entity() -
     assert adelie is not None and (adelie.tp_pred, adelie.pred, adelie.gold) == (1, 1, 1)
     twice = compat_counts("adelie", ner.parse("Bob: athlete; Bob: actor", inst), inst)
     assert twice is not None and (twice.tp_pred, twice.pred) == (0, 1)  # the last type read wins
+
+
+def test_off_list_and_ungrounded_rates_answer_tokens_and_seconds() -> None:
+    """Hand-counted: 3 NER items, one with a label not offered (planet), one span not in the text (Kenya); an RC
+    answer with an off-list label; the rates are None where nothing was predicted."""
+    ner = _ner(0, (("Bob", "person"),))
+    records = [
+        {**_record(ner, "[Answer]: Bob: person; Kenya: location; Paris: planet", 0), "num_tokens": 12,
+         "seconds": 0.5, "decoding": "free"},
+        {**_record(ner, "NA", 1), "num_tokens": 2, "seconds": 0.25, "decoding": "free"},
+    ]
+    m = aggregate(records, draws=20)["sets"]["crossner_music/test/ner"]
+    assert m["off_list"] == pytest.approx(1 / 3) and m["ungrounded"] == pytest.approx(1 / 3)
+    assert m["answer_tokens"] == 7 and m["seconds"] == 0.75 and m["decoding"] == ["free"]
+    rc = aggregate([_record(_rc("causes"), "[Answer]: kills")], draws=20)["sets"]["semeval2010_task8/test/"
+                                                                                   "relation_classification"]
+    assert rc["off_list"] == 1.0 and rc["ungrounded"] is None  # relation classification predicts no spans
+    empty = aggregate([_record(ner, "NA")], draws=20)["sets"]["crossner_music/test/ner"]
+    assert empty["off_list"] is None and empty["ungrounded"] is None
+    assert empty["decoding"] == ["free"]  # records from before the field existed were decoded freely

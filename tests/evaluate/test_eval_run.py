@@ -30,10 +30,13 @@ class Fake:
     def __init__(self) -> None:
         self.seen = 0
         self.budgets: list[int] = []
+        self.grammars: list[str | None] = []
 
-    def __call__(self, convs: Sequence[list[dict[str, str]]], budget: int = 512) -> list[Output]:
+    def __call__(self, convs: Sequence[list[dict[str, str]]], budget: int = 512,
+                 grammars: Sequence[str | None] | None = None) -> list[Output]:
         self.seen += len(convs)
         self.budgets.append(budget)
+        self.grammars += list(grammars) if grammars is not None else [None] * len(convs)
         return [Output("NA", [1], [-0.5], "stop") for _ in convs]
 
 
@@ -163,7 +166,7 @@ def test_gold_answers_score_one_on_every_task_kind(tmp_path: Path) -> None:
         for it in build_items(es, root=FIXTURES):
             gold[it.messages[-1]["content"]] = get_task(es.task).render_answer(it.inst, "canonical")
 
-    def oracle(convs: Sequence[list[dict[str, str]]], budget: int) -> list[Output]:
+    def oracle(convs: Sequence[list[dict[str, str]]], budget: int, grammars: object = None) -> list[Output]:
         return [Output(gold[c[-1]["content"]], [1], [-0.1], "stop") for c in convs]
 
     metrics = run_eval(_config(suite=suite), tmp_path, generate=oracle)
@@ -206,3 +209,45 @@ def test_answer_budget_follows_the_longest_gold_answer_of_the_set(tmp_path: Path
     fake = Fake()
     run_eval(_config(suite="semeval2010_task8:test", max_new_tokens=100), tmp_path, generate=fake)
     assert fake.budgets == [answer_budget(longest, 100)]
+
+
+def test_decoding_is_part_of_the_identity_and_grammars_reach_the_generator(tmp_path: Path) -> None:
+    fake = Fake()
+    metrics = run_eval(_config(), tmp_path / "c", generate=fake)
+    assert metrics["run"]["decoding"] == "constrained"  # the default
+    assert fake.grammars and all(g is not None and g.startswith("root ::= ") for g in fake.grammars)
+    assert all(m["decoding"] == ["constrained"] for m in metrics["sets"].values())
+    with pytest.raises(RunMismatchError, match="decoding"):
+        run_eval(_config(decoding="free"), tmp_path / "c", generate=Fake())
+    free = Fake()
+    assert run_eval(_config(decoding="free"), tmp_path / "f", generate=free)["run"]["decoding"] == "free"
+    assert free.grammars and all(g is None for g in free.grammars)
+    assert "decoding `free`" in (tmp_path / "f" / "report.md").read_text()
+    with pytest.raises(AdelieError, match="unknown --decoding 'greedy'"):
+        _config(decoding="greedy")
+
+
+def test_gold_answers_of_the_fixture_sets_fit_their_grammars(tmp_path: Path, tiny_tokenizer) -> None:
+    """The grammar of every fixture prompt accepts the prompt's gold answer (so constrained decoding can be right)
+    for the sets whose gold is copied from the text (CaRB and ODIE gold may not be)."""
+    from adelie.constrained import GrammarEngine
+    from adelie.evaluate.run import item_grammar
+
+    engine = GrammarEngine(tiny_tokenizer, len(tiny_tokenizer), [tiny_tokenizer.eos_token_id])
+    checked, sets = 0, set()
+    for es in resolve_suite("heldout"):
+        if es.task in (Task.OPEN_IE, Task.ON_DEMAND):
+            continue
+        try:
+            items = build_items(es, root=FIXTURES)
+        except AdelieError:  # no fixture for this set
+            continue
+        sets.add(es.task)
+        for it in items:
+            matcher = engine.matcher(engine.compile(item_grammar(it, "canonical", "NA")))
+            answer = get_task(es.task).render_answer(it.inst, "canonical")
+            ids = tiny_tokenizer(answer, add_special_tokens=False)["input_ids"]
+            assert all(engine.advance(matcher, t) for t in ids), (es.name, answer)
+            assert engine.finished(matcher) or engine.advance(matcher, tiny_tokenizer.eos_token_id)
+            checked += 1
+    assert checked >= 10 and len(sets) >= 4, (checked, sets)

@@ -34,7 +34,8 @@ def last_prompt_token(tokenizer: Any) -> int:
 @pytest.fixture
 def scripted_extractor(scripted_model: Callable[..., Path], tiny_tokenizer: Any) -> Callable[..., Extractor]:
     """Factory: `scripted_extractor(answer, end=True, **settings)`: an Extractor whose model answers `answer`
-    to every prompt (then the end-of-turn token when `end`, else it repeats the answer's last token)."""
+    to every prompt (then the end-of-turn token when `end`, else it repeats the answer's last token). Decoding is
+    free unless `decoding="constrained"` is given: these scripts test how free answers are read and grounded."""
 
     def build(answer: str, end: bool = True, **settings: Any) -> Extractor:
         ids = answer_ids(tiny_tokenizer, answer)
@@ -47,6 +48,7 @@ def scripted_extractor(scripted_model: Callable[..., Path], tiny_tokenizer: Any)
         else:
             transitions[chain[-1]] = chain[-1]
         model, tokenizer = load_model(str(scripted_model(transitions, default=EOS)), device="cpu")
+        settings.setdefault("decoding", "free")
         return Extractor(model, tokenizer, **settings)
 
     return build

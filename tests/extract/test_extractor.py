@@ -139,7 +139,8 @@ def test_relations_with_entity_labels_run_entity_extraction_too(scripted_extract
     ex = scripted_extractor("Obama; born in ; Hawaii")
     calls = []
     generate = ex.generator.generate
-    ex.generator.generate = lambda convs, config=None: calls.append(len(convs)) or generate(convs, config)
+    ex.generator.generate = lambda convs, config=None, grammars=None: calls.append(len(convs)) or generate(
+        convs, config, grammars)
     result = ex.extract("relations", [TEXT], relation_labels=["born in"], entity_labels=["person"])[0]
     assert calls == [2]  # one relation prompt and one entity prompt, in one generator call
     assert len(result["relations"]) == 1
@@ -222,7 +223,8 @@ def test_extract_returns_the_contract_dicts_and_run_the_typed_records(scripted_e
     dicts = ex.extract("ner", [TEXT, ""], labels=["person", "location"])
     assert dicts == [r.model_dump() for r in typed]
     assert set(dicts[0]) == {"text", "task", "entities", "relations", "events", "arguments", "triples", "table",
-                             "warnings"}
+                             "warnings", "decoding"}
+    assert dicts[0]["decoding"] == "free"
     assert (dicts[0]["task"], dicts[0]["relations"], dicts[0]["table"]) == ("ner", [], None)
     assert dicts[1]["warnings"] == ["the text is empty: nothing was extracted"] and dicts[1]["entities"] == []
     assert ex.extract("ner", [], labels=["person"]) == []
@@ -313,3 +315,39 @@ def test_bad_settings_raise_clear_errors(scripted_extractor: Build) -> None:
         Extractor(model, tokenizer, max_chunk_tokens=10, overlap_tokens=6)
     with pytest.raises(ExtractionError, match="model must be"):
         Extractor.load("")
+
+
+# --- constrained decoding ------------------------------------------------------------------------------------
+
+
+def test_constrained_extraction_uses_only_offered_labels_and_exact_spans(scripted_extractor: Build) -> None:
+    """The same scripted model: free, its invented label is dropped with a warning and a misspelt span is matched
+    fuzzily; constrained, every entity has an offered label and an exact span, and the result says so."""
+    answer = "Obamma: chef"
+    free = scripted_extractor(answer).run("ner", [TEXT], labels=["person", "location"])[0]
+    assert free.decoding == "free" and not free.entities and any("chef" in w for w in free.warnings)
+    constrained = scripted_extractor(answer, decoding="constrained").run("ner", [TEXT], labels=["person", "location"])
+    (result,) = constrained
+    assert result.decoding == "constrained"
+    assert not any("not one of those asked for" in w for w in result.warnings)
+    assert result.entities  # the scripted model is steered to some offered label
+    for e in result.entities:
+        assert e.alignment == "exact" and TEXT[e.start:e.end] == e.text and e.label in ("person", "location")
+
+
+def test_constrained_relations_and_open_ie_are_grounded(scripted_extractor: Build) -> None:
+    ex = scripted_extractor("Obamma: king", decoding="constrained")
+    rels = ex.run("relations", [TEXT], relation_labels=["born in", "live in"])[0]
+    assert rels.relations
+    for r in rels.relations:
+        assert r.label in ("born in", "live in")
+        assert r.head.alignment == r.tail.alignment == "exact"
+    triples = ex.run("open_ie", [TEXT])[0]
+    assert triples.triples
+    for t in triples.triples:
+        assert all(s.alignment == "exact" for s in (t.subject, t.predicate, *t.objects))
+
+
+def test_unknown_decoding_is_an_error(scripted_extractor: Build) -> None:
+    with pytest.raises(ExtractionError, match="decoding must be one of constrained, free"):
+        scripted_extractor("NA", decoding="greedy")

@@ -24,6 +24,9 @@ def eval_command(
     seed: Annotated[int, typer.Option()] = 0,
     fmt: Annotated[str, typer.Option("--format", help="answer format: canonical, json or natural")] = "canonical",
     compat: Annotated[str, typer.Option(help="none, or adelie: ADELIE's published scoring rules")] = "none",
+    decoding: Annotated[str, typer.Option(
+        help="constrained: answers follow each instance's grammar (offered labels, spans from the text); "
+             "free: any text")] = "constrained",
     max_new_tokens: Annotated[int, typer.Option()] = 512,
     batch_size: Annotated[int, typer.Option()] = 16,
     dtype: Annotated[str, typer.Option(
@@ -51,7 +54,7 @@ def eval_command(
     config = EvalConfig(
         model=model, suite=suite, datasets=tuple(d.strip() for d in datasets.split(",")) if datasets else None,
         shots=shots, limit=limit, seed=seed, fmt=fmt, compat=compat, max_new_tokens=max_new_tokens,  # type: ignore[arg-type]
-        batch_size=batch_size, dtype=dtype, draws=draws, prompts=prompts, data_dir=data_dir,
+        batch_size=batch_size, dtype=dtype, draws=draws, prompts=prompts, decoding=decoding, data_dir=data_dir,
     )
     metrics = run_eval(config, out)
     for name, m in metrics["sets"].items():

@@ -88,10 +88,15 @@ def _check_inputs(inputs: list[str]) -> None:
         raise AdelieError("'-' (stdin) is given more than once")
 
 
-def load_extractor(model: str, max_new_tokens: int, batch_size: int, device: str | None) -> Any:
+DECODING_HELP = ("constrained: only well-formed answers, with the labels given and spans copied from the text; "
+                 "free: any text, salvaged afterwards.")
+
+
+def load_extractor(model: str, max_new_tokens: int, batch_size: int, device: str | None,
+                   decoding: str = "constrained") -> Any:
     from adelie.extract import Extractor
 
-    kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "batch_size": batch_size}
+    kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "batch_size": batch_size, "decoding": decoding}
     if device:
         kwargs["device"] = device
     return Extractor.load(model=model, **kwargs)
@@ -169,6 +174,7 @@ def extract(
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Most tokens generated per answer.")] = 512,
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per model batch.")] = 8,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: the best available).")] = None,
+    decoding: Annotated[str, typer.Option(help=DECODING_HELP)] = "constrained",
     per_line: Annotated[
         bool | None,
         typer.Option("--per-line/--per-file", help="Override: one record per non-empty line, or per input.",
@@ -196,7 +202,9 @@ def extract(
     _check_inputs(inputs)
     if STDIN in inputs and sys.stdin.isatty():
         console.print("reading texts from stdin (end with Ctrl-D)", soft_wrap=True)
-    extractor = load_extractor(model, max_new_tokens, batch_size, device)
+    if decoding not in ("constrained", "free"):
+        raise AdelieError(f"--decoding must be constrained or free, got {decoding!r}")
+    extractor = load_extractor(model, max_new_tokens, batch_size, device, decoding)
     pretty_out = Console()
     sink = output.open("w", encoding="utf-8") if output is not None else sys.stdout
     written = 0

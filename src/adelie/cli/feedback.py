@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -19,9 +20,15 @@ def feedback(
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML file with a `feedback:` section (default: built-in).")
     ] = None,
+    decoding: Annotated[
+        str | None, typer.Option("--decoding", help="free (default: the model's own mistakes) or constrained.")
+    ] = None,
 ) -> None:
     """Build IEFeedback preference pairs (TRL format) from train-role datasets; rerun to resume."""
     cfg = load_feedback_config(config)
+    if decoding is not None:
+        cfg = replace(cfg, decoding=decoding)
+        cfg.check("--decoding")
     manifest = build_feedback(model, cfg, out, progress=lambda name: console.print(f"reading {name}"))
     console.print(
         f"{out}: {manifest['pairs']} pairs from {manifest['prompts']} prompts "

@@ -28,6 +28,7 @@ def serve(
     max_texts: Annotated[int, typer.Option(min=1, help="Most texts per request.")] = 32,
     max_labels: Annotated[int, typer.Option(min=1, help="Most labels (or roles, types) per list.")] = 50,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: the best available).")] = None,
+    decoding: Annotated[str, typer.Option(help=extract_cli.DECODING_HELP)] = "constrained",
 ) -> None:
     """Serve POST /v1/extract, GET /health, the API docs at /docs and a playground page at /."""
     import uvicorn
@@ -44,7 +45,9 @@ def serve(
         batch_wait_ms=batch_wait_ms,
     )
     console.print(f"loading {model} …", soft_wrap=True)
-    extractor = extract_cli.load_extractor(model, max_new_tokens, batch_size, device)
+    if decoding not in ("constrained", "free"):
+        raise typer.BadParameter(f"--decoding must be constrained or free, got {decoding!r}")
+    extractor = extract_cli.load_extractor(model, max_new_tokens, batch_size, device, decoding)
     app = create_app(extractor, settings)
     console.print(f"serving on http://{host}:{port} (playground at /, API docs at /docs)", soft_wrap=True)
     uvicorn.run(app, host=host, port=port, log_level="info")

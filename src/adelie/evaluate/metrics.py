@@ -1,7 +1,9 @@
 """Scoring prediction records with each task's own parser and scorer, and aggregating them into metrics.
 
 Per evaluation set: micro precision / recall / F1 from summed `Counts`, a bootstrap interval for F1, the share
-of answers that parsed; Open IE adds CaRB's AUC (each answer's mean token log-probability is the confidence of
+of answers that parsed, the off-list rate (predicted labels not among the offered ones), the ungrounded rate
+(predicted spans that are not substrings of the text), the mean answer tokens, the generation seconds and the
+decoding that made the answers; Open IE adds CaRB's AUC (each answer's mean token log-probability is the confidence of
 all its tuples); on-demand IE adds the mean content ROUGE-L with its interval. Averages are means of the sets'
 F1 over each task and over each family (closed, open, on-demand), as the paper averages datasets.
 """
@@ -20,6 +22,7 @@ from adelie.instruct.records import instance_from_dict
 from adelie.instruct.seeding import rng
 from adelie.schema import Task
 from adelie.tasks import Counts, get_task
+from adelie.tasks.formats import normalise
 
 
 def score_record(record: Mapping[str, Any], compat: str = "none") -> dict[str, Any]:
@@ -30,7 +33,15 @@ def score_record(record: Mapping[str, Any], compat: str = "none") -> dict[str, A
     counts = compat_counts(compat, parsed, inst)
     if counts is None:
         counts = task.score(parsed, inst)
-    out: dict[str, Any] = {"counts": counts, "ok": parsed.ok, "items": parsed.items if parsed.ok else ()}
+    items = parsed.items if parsed.ok else ()
+    offered = {normalise(x) for x in inst.labels}
+    labels = [lab for it in items for lab in task.item_labels(it)]
+    spans = [sp for it in items for sp in task.item_spans(it)]
+    out: dict[str, Any] = {
+        "counts": counts, "ok": parsed.ok, "items": items,
+        "labels": len(labels), "off_list": sum(normalise(lab) not in offered for lab in labels),
+        "spans": len(spans), "ungrounded": sum(sp not in inst.text for sp in spans),
+    }
     if inst.task == Task.ON_DEMAND and inst.table is not None:
         from adelie.tasks.table_score import content_rouge
 
@@ -55,6 +66,11 @@ def set_metrics(
         "dataset": first["dataset"], "split": first["split"], "task": first["task"], "n": len(records),
         "parsed": sum(s["ok"] for s in scored) / len(scored), "precision": total.precision, "recall": total.recall,
         "f1": total.f1, "f1_ci": [lo, hi], "counts": [total.tp_pred, total.pred, total.tp_gold, total.gold],
+        "off_list": _rate(sum(s["off_list"] for s in scored), sum(s["labels"] for s in scored)),
+        "ungrounded": _rate(sum(s["ungrounded"] for s in scored), sum(s["spans"] for s in scored)),
+        "answer_tokens": mean(float(r.get("num_tokens", 0)) for r in records),
+        "seconds": sum(float(r.get("seconds", 0.0)) for r in records),
+        "decoding": sorted({str(r.get("decoding", "free")) for r in records}),
     }
     if first["task"] == Task.OPEN_IE.value:
         from adelie.tasks.carb import carb_auc
@@ -69,6 +85,10 @@ def set_metrics(
         out["content_rouge"] = mean(rouges)
         out["content_rouge_ci"] = list(mean_interval(rouges, draws, _set_seed(seed, name + "/rouge")))
     return out
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
 
 
 def _avg(values: Iterable[float]) -> float | None:

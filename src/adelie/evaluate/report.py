@@ -26,6 +26,10 @@ def pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
 
 
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"
+
+
 def _ci(m: Mapping[str, Any], key: str = "f1_ci") -> str:
     lo, hi = m[key]
     return f"[{pct(lo)}, {pct(hi)}]"
@@ -46,8 +50,10 @@ def run_markdown(metrics: Metrics, title: str = "Evaluation") -> str:
     run = metrics.get("run", {})
     if run:
         lines += [f"model `{run.get('model')}`, suite `{run.get('suite')}`, {run.get('shots')}-shot, "
-                  f"limit {run.get('limit')}, scoring `{metrics.get('compat', 'none')}`; F1 with 95% bootstrap "
-                  f"intervals ({metrics['bootstrap']['draws']} draws)", ""]
+                  f"limit {run.get('limit')}, decoding `{run.get('decoding', 'free')}`, scoring "
+                  f"`{metrics.get('compat', 'none')}`; F1 with 95% bootstrap intervals "
+                  f"({metrics['bootstrap']['draws']} draws); off-list: predicted labels not offered; ungrounded: "
+                  "predicted spans not in the text", ""]
     for task in _tasks_in([metrics]):
         sets = [m for m in metrics["sets"].values() if m["task"] == task]
         extra = {"open_ie": ["AUC"], "on_demand": ["content ROUGE-L", "ROUGE 95% CI"]}.get(task, [])
@@ -57,10 +63,13 @@ def run_markdown(metrics: Metrics, title: str = "Evaluation") -> str:
                     "on_demand": [pct(m.get("content_rouge")), _ci(m, "content_rouge_ci") if "content_rouge_ci" in m
                                   else "-"]}.get(task, [])
             rows.append([m["dataset"], m["split"], str(m["n"]), pct(m["precision"]), pct(m["recall"]), pct(m["f1"]),
-                         _ci(m), pct(m["parsed"]), *more])
-        rows.append(["**average**", "", "", "", "", pct(metrics["tasks"].get(task)), "", "", *[""] * len(extra)])
-        lines += [f"## {TASK_TITLES[task]}", "",
-                  *_table(["dataset", "split", "n", "P", "R", "F1", "F1 95% CI", "parsed", *extra], rows), ""]
+                         _ci(m), pct(m["parsed"]), pct(m.get("off_list")), pct(m.get("ungrounded")),
+                         _num(m.get("answer_tokens")), _num(m.get("seconds")), *more])
+        rows.append(["**average**", "", "", "", "", pct(metrics["tasks"].get(task)), "", "", "", "", "", "",
+                     *[""] * len(extra)])
+        header = ["dataset", "split", "n", "P", "R", "F1", "F1 95% CI", "parsed", "off-list", "ungrounded",
+                  "answer tokens", "seconds", *extra]
+        lines += [f"## {TASK_TITLES[task]}", "", *_table(header, rows), ""]
     lines += ["## Summary", "", *_table(["family", "average F1"],
                                         [[FAMILY_TITLES[f], pct(v)] for f, v in metrics["families"].items()]), ""]
     return "\n".join(lines)
@@ -91,12 +100,20 @@ def _chart(path: Path, task: str, labels: Sequence[str], runs: Sequence[Metrics]
     plt.close(fig)
 
 
+def _decodings(run: Metrics) -> list[str]:
+    if "decoding" in run.get("run", {}):
+        return [run["run"]["decoding"]]
+    return sorted({d for m in run["sets"].values() for d in m.get("decoding", [])})
+
+
 def compare_markdown(labels: Sequence[str], runs: Sequence[Metrics], out: str | Path, charts: bool = True) -> str:
     """A report comparing runs (F1 [95% CI] per set, task and family averages), written to `out`, with one
     chart `<out stem>_<task>.png` per task beside it when `charts`. Returns the markdown."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# Evaluation comparison", "", "F1 (%) with 95% bootstrap intervals.", ""]
+    decodings = sorted({d for run in runs for d in _decodings(run)})
+    lines = ["# Evaluation comparison", "",
+             f"F1 (%) with 95% bootstrap intervals; decoding: {', '.join(decodings) or 'free'}.", ""]
     for task in _tasks_in(runs):
         names = sorted({n for run in runs for n, m in run["sets"].items() if m["task"] == task})
         rows = [[n.rsplit("/", 1)[0], *(f"{pct(run['sets'][n]['f1'])} {_ci(run['sets'][n])}" if n in run["sets"]

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adelie.constrained import check_decoding
 from adelie.errors import AdelieError
 from adelie.evaluate.bootstrap import DRAWS
 from adelie.evaluate.compat import COMPAT_MODES
@@ -55,6 +56,7 @@ class EvalConfig:
     compat: str = "none"
     draws: int = DRAWS
     prompts: str | None = None  # a directory from `adelie build eval-prompts`, used instead of building prompts
+    decoding: str = "constrained"  # constrained: answers follow each instance's grammar; free: any text
     data_dir: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -64,13 +66,15 @@ class EvalConfig:
             raise AdelieError(f"--limit must be at least 1, got {self.limit}")
         if self.fmt not in FORMATS:
             raise AdelieError(f"unknown answer format {self.fmt!r}: use {', '.join(FORMATS)}")
+        check_decoding(self.decoding, "--decoding")
         if self.compat not in COMPAT_MODES:
             raise AdelieError(f"unknown --compat {self.compat!r}: use {', '.join(COMPAT_MODES)}")
 
     def identity(self) -> dict[str, Any]:
         """The settings a resumed run must share (scoring-only settings and the sets chosen may change)."""
         d = asdict(self)
-        return {k: d[k] for k in ("model", "shots", "seed", "fmt", "no_answer", "max_new_tokens", "prompts", "dtype")}
+        return {k: d[k] for k in ("model", "shots", "seed", "fmt", "no_answer", "max_new_tokens", "prompts", "dtype",
+                                  "decoding")}
 
 
 def read_predictions(path: Path) -> list[dict[str, Any]]:
@@ -107,6 +111,7 @@ def _check_run(out: Path, config: EvalConfig) -> None:
     run_file = out / RUN
     if run_file.exists():
         before = json.loads(run_file.read_text(encoding="utf-8")).get("identity", {})
+        before.setdefault("decoding", "free")  # runs from before constrained decoding were free
         if before != config.identity():
             diff = {k: (before.get(k), v) for k, v in config.identity().items() if before.get(k) != v}
             raise RunMismatchError(f"{out} holds a run with other settings {diff} (was, now); use another --out")
@@ -114,22 +119,23 @@ def _check_run(out: Path, config: EvalConfig) -> None:
                         encoding="utf-8")
 
 
-def _record(item: EvalItem, output: Any, fmt: str) -> dict[str, Any]:
+def _record(item: EvalItem, output: Any, fmt: str, decoding: str, seconds: float) -> dict[str, Any]:
     inst = item.inst
     return {
         "key": item.key, "set": item.key.rsplit("/", 1)[0], "dataset": inst.dataset, "split": item.key.split("/")[1],
         "task": inst.task.value, "example_id": inst.example_id, "template": item.template, "format": fmt,
         "shots": item.shots, "messages": item.messages, "output": output.text,
         "finish_reason": output.finish_reason, "num_tokens": output.num_tokens, "mean_logprob": output.mean_logprob,
-        "instance": instance_to_dict(inst),
+        "decoding": decoding, "seconds": seconds, "instance": instance_to_dict(inst),
     }
 
 
-Generate = Callable[[Sequence[list[dict[str, str]]], int], list[Any]]
+Generate = Callable[[Sequence[list[dict[str, str]]], int, Sequence[str | None] | None], list[Any]]
 
 
 def make_generator(config: EvalConfig) -> Generate:
-    """Greedy generation with `config.model`: conversations and a new-token budget in, one `Output` each out."""
+    """Greedy generation with `config.model`: conversations, a new-token budget and per-conversation answer
+    grammars (None: free) in, one `Output` each out."""
     from dataclasses import replace
 
     from adelie.generate import GenerationConfig, Generator
@@ -137,7 +143,15 @@ def make_generator(config: EvalConfig) -> Generate:
     gen = Generator(config.model, config=GenerationConfig(
         max_new_tokens=config.max_new_tokens, temperature=0.0, seed=config.seed, batch_size=config.batch_size),
         dtype=config.dtype)
-    return lambda convs, budget: [outs[0] for outs in gen.generate(convs, replace(gen.config, max_new_tokens=budget))]
+    return lambda convs, budget, grammars=None: [
+        outs[0] for outs in gen.generate(convs, replace(gen.config, max_new_tokens=budget), grammars)]
+
+
+def item_grammar(item: EvalItem, fmt: Format, no_answer: str) -> str | None:
+    """The answer grammar of an evaluation prompt (None for free-form answer formats)."""
+    from adelie.tasks import prompt_grammar
+
+    return prompt_grammar(item.inst, item.messages, fmt, no_answer)
 
 
 def run_eval(config: EvalConfig, out: str | Path, generate: Generate | None = None, chunk: int = 64) -> dict[str, Any]:
@@ -168,15 +182,19 @@ def run_eval(config: EvalConfig, out: str | Path, generate: Generate | None = No
                 generate = make_generator(config)
             batch = todo[start:start + chunk]
             t0 = time.perf_counter()
-            outputs = generate([it.messages for it in batch], answer_budget(batch[0].longest_gold,
-                                                                             config.max_new_tokens))
+            grammars = ([item_grammar(it, config.fmt, config.no_answer) for it in batch]
+                        if config.decoding == "constrained" else None)
+            outputs = generate([it.messages for it in batch],
+                               answer_budget(batch[0].longest_gold, config.max_new_tokens), grammars)
+            seconds = (time.perf_counter() - t0) / len(batch)
             with pred_path.open("a", encoding="utf-8") as f:
                 for it, o in zip(batch, outputs, strict=True):
-                    f.write(dumps(_record(it, o, config.fmt)) + "\n")
+                    f.write(dumps(_record(it, o, config.fmt, config.decoding, seconds)) + "\n")
             logger.info("%s: %d answered (%.1f s)", es.name, len(batch), time.perf_counter() - t0)
     records = list({r["key"]: r for r in reversed(read_predictions(pred_path)) if r["key"] in wanted}.values())
     metrics = aggregate(records, compat=config.compat, draws=config.draws, seed=config.seed)
-    metrics["run"] = {"model": config.model, "suite": config.suite, "shots": config.shots, "limit": config.limit}
+    metrics["run"] = {"model": config.model, "suite": config.suite, "shots": config.shots, "limit": config.limit,
+                      "decoding": config.decoding}
     (out / METRICS).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     (out / REPORT).write_text(run_markdown(metrics, title=str(out)), encoding="utf-8")
     return metrics

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adelie.constrained import DECODINGS
 from adelie.extract.chunking import Chunk, chunk_text
 from adelie.extract.errors import ExtractionError, ExtractionWarning
 from adelie.extract.grounding import DEFAULT_THRESHOLD, Grounder
@@ -76,7 +77,9 @@ class Extractor:
     `max_new_tokens` bounds each answer; `batch_size` the prompts decoded together; `max_chunk_tokens` caps
     the tokens of text per prompt (default: what the window leaves after the instruction and the answer);
     `overlap_tokens` how much consecutive chunks share (default: an eighth of a chunk); `fuzzy_threshold`
-    (0-100) the similarity a fuzzy match needs.
+    (0-100) the similarity a fuzzy match needs. `decoding`: "constrained" (default) lets the model write only
+    well-formed answers with the labels asked for and spans copied from the text (so every span aligns
+    `exact`); "free" decodes any text and salvages it. Every result names the decoding that made it.
     """
 
     def __init__(
@@ -89,6 +92,7 @@ class Extractor:
         max_chunk_tokens: int | None = None,
         overlap_tokens: int | None = None,
         fuzzy_threshold: float = DEFAULT_THRESHOLD,
+        decoding: str = "constrained",
         progress: bool = False,
     ) -> None:
         if model is None or isinstance(model, str) or tokenizer is None:
@@ -109,6 +113,9 @@ class Extractor:
             )
         if not isinstance(fuzzy_threshold, int | float) or not 0 <= fuzzy_threshold <= 100:
             raise ExtractionError(f"fuzzy_threshold must be a number between 0 and 100, got {fuzzy_threshold!r}")
+        if decoding not in DECODINGS:
+            raise ExtractionError(f"decoding must be one of {', '.join(DECODINGS)}, got {decoding!r}")
+        self.decoding = decoding
         self.model = model
         self.tokenizer = tokenizer
         self.max_new_tokens = max_new_tokens
@@ -227,13 +234,16 @@ class Extractor:
         if req.task == "relations" and req.entity_labels:
             for acc in accs:
                 type_relation_spans(acc)
-        return [result_of(req.task, acc) for acc in accs]
+        return [result_of(req.task, acc).model_copy(update={"decoding": self.decoding}) for acc in accs]
 
     def _generate_into(self, jobs: list[_Job], accs: list[Found]) -> None:
         if not jobs:
             return
         conversations = [[{"role": "user", "content": self._prompt(job.inst)}] for job in jobs]
-        outputs = self.generator.generate(conversations)
+        grammars = None
+        if self.decoding == "constrained":
+            grammars = [self._grammar(job.inst) for job in jobs]
+        outputs = self.generator.generate(conversations, grammars=grammars)
         for job, outs in zip(jobs, outputs, strict=True):
             self._read(job, outs[0], accs[job.index])
 
@@ -264,6 +274,15 @@ class Extractor:
                 ev.arguments = merge_arguments(ev.arguments)
 
     # --- prompts and chunks ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _grammar(inst: Instance) -> str | None:
+        """The answer grammar of a prompt; open IE predicates are copied from the text too, so every extracted
+        string is grounded."""
+        task = get_task(inst.task)
+        if inst.task == Task.OPEN_IE:
+            return task.answer_grammar(inst, FORMAT, NO_ANSWER, predicates="text")  # type: ignore[call-arg]
+        return task.answer_grammar(inst, FORMAT, NO_ANSWER)
 
     def _prompt(self, inst: Instance) -> str:
         task = get_task(inst.task)

@@ -104,3 +104,4 @@ class ExtractionResult(_Record):
     triples: list[TripleRecord] = Field(default_factory=list)
     table: TableRecord | None = None
     warnings: list[str] = Field(default_factory=list)
+    decoding: Literal["constrained", "free"] = "free"  # how the answers were decoded

@@ -78,6 +78,7 @@ class EvalSettings:
     batch_size: int = 8
     seed: int = 0
     format: str = "canonical"
+    decoding: str = "constrained"  # constrained (answers follow each instance's grammar) | free
     compat: str = "none"  # none | adelie (ADELIE's published scoring rules)
     draws: int = 1000  # bootstrap resamples
     data_dir: str | None = None  # default: pipeline.data_dir, else $ADELIE_DATA_DIR
@@ -102,6 +103,8 @@ class EvalSettings:
             problems.append("max_new_tokens, general_max_new_tokens, batch_size and draws must be positive")
         if set(self.general) - set(SOURCES):
             problems.append(f"general must be some of {list(SOURCES)}, got {self.general}")
+        if self.decoding not in ("constrained", "free"):
+            problems.append(f"decoding must be constrained or free, got {self.decoding!r}")
         if self.format not in FORMATS or self.compat not in COMPAT_MODES:
             problems.append(f"format must be one of {list(FORMATS)} and compat one of {list(COMPAT_MODES)}")
         if problems:

@@ -78,7 +78,7 @@ def fingerprints(ctx: Context, run: SubRun) -> tuple[str, str]:
                     "max_new_tokens": ev.general_max_new_tokens, "dir": ev.general_dir, "draws": ev.draws}
         return digest(identity), digest(identity)
     identity = {"model": model, "suite": run.suite, "shots": run.shots, "seed": ev.seed, "format": ev.format,
-                "max_new_tokens": ev.max_new_tokens, "data_dir": ev.data_dir}
+                "max_new_tokens": ev.max_new_tokens, "data_dir": ev.data_dir, "decoding": ev.decoding}
     full = {**identity, "datasets": run.datasets, "limit": run.limit, "compat": ev.compat, "draws": ev.draws}
     return digest(identity), digest(full)
 
@@ -90,12 +90,13 @@ class LazyGenerate:
         self.config = config
         self.fn: Any = None
 
-    def __call__(self, convs: Sequence[list[dict[str, str]]], budget: int) -> list[Any]:
+    def __call__(self, convs: Sequence[list[dict[str, str]]], budget: int,
+                 grammars: Sequence[str | None] | None = None) -> list[Any]:
         if self.fn is None:
             from adelie.evaluate.run import make_generator
 
             self.fn = make_generator(self.config)
-        return self.fn(convs, budget)
+        return self.fn(convs, budget, grammars)
 
 
 def _run_ie(ctx: Context, run: SubRun, folder: Path, generate: LazyGenerate) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def _run_ie(ctx: Context, run: SubRun, folder: Path, generate: LazyGenerate) -> 
     config = EvalConfig(model=model_spec(ctx, run.model), suite=run.suite or "", datasets=run.datasets,
                         shots=run.shots, limit=run.limit, seed=ev.seed, fmt=ev.format,  # type: ignore[arg-type]
                         max_new_tokens=ev.max_new_tokens, batch_size=ev.batch_size, compat=ev.compat,
-                        draws=ev.draws, data_dir=ev.data_dir)
+                        draws=ev.draws, decoding=ev.decoding, data_dir=ev.data_dir)
     if generate.config is None:
         generate.config = config
     # run.json guards a folder against answers of another model or settings, by path; the sub-run identity

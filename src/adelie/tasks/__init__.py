@@ -3,6 +3,7 @@ formats, one parser, one scorer), shared by IEInstruct, IEFeedback, evaluation a
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from adelie.schema import Example, Task
@@ -52,12 +53,38 @@ def get_task(name: Task | str) -> IETask:
         ) from None
 
 
+def prompt_grammar(
+    inst: Instance, messages: Sequence[Mapping[str, str]], fmt: Format, no_answer: str = "NA"
+) -> str | None:
+    """The answer grammar for a chat prompt about `inst` (`IETask.answer_grammar`), with an `[Explanation]:` line
+    allowed when its last user turn asks for one; None for free answer formats."""
+    from adelie.tasks.grammar import asks_explanation
+
+    user = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
+    return get_task(inst.task).answer_grammar(inst, fmt, no_answer, asks_explanation(user))
+
+
 def instances_for(task: Task | str, example: Example, spec: DatasetSpec) -> list[Instance]:
     """The `task` instances of `example`, with label maps taken from the dataset's registry entry."""
     return get_task(task).instances_from_spec(example, spec)
 
 
 __all__ = [
-    "FORMATS", "TASKS", "Counts", "Format", "IETask", "Instance", "Item", "LabelMapError", "Parsed", "TaskError",
-    "Template", "TemplateError", "UnknownTaskError", "get_task", "instance_score", "instances_for",
+    "FORMATS",
+    "TASKS",
+    "Counts",
+    "Format",
+    "IETask",
+    "Instance",
+    "Item",
+    "LabelMapError",
+    "Parsed",
+    "TaskError",
+    "Template",
+    "TemplateError",
+    "UnknownTaskError",
+    "get_task",
+    "instance_score",
+    "instances_for",
+    "prompt_grammar",
 ]

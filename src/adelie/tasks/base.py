@@ -159,6 +159,22 @@ class IETask(ABC):
     def score(self, pred: Parsed, inst: Instance) -> Counts:
         """Counts of `pred` against `inst`'s gold (exact semantics documented per task)."""
 
+    def answer_grammar(
+        self, inst: Instance, fmt: Format, no_answer: str = "NA", explanation: bool = False
+    ) -> str | None:
+        """The grammar (GBNF, see `adelie.tasks.grammar`) of every well-formed answer to `inst` in `fmt`:
+        options from `inst.labels`, spans copied from `inst.text`; an `[Explanation]:` line first when
+        `explanation`. None when answers in `fmt` stay free (natural-language sentences)."""
+        return None
+
+    def item_spans(self, item: Item) -> tuple[str, ...]:
+        """The fields of `item` that should be copied from the text (entities, heads, triggers, arguments)."""
+        return ()
+
+    def item_labels(self, item: Item) -> tuple[str, ...]:
+        """The fields of `item` that should be one of the offered labels."""
+        return ()
+
     def instances_from_spec(self, example: Example, spec: DatasetSpec) -> list[Instance]:
         """The instances of `example`, with label maps (and options such as the no-relation label) taken
         from the dataset's registry entry."""

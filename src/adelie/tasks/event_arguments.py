@@ -37,6 +37,7 @@ class EventArgumentsTask(PairTask):
 
     task = Task.EVENT_ARGUMENTS
     fields = ("argument", "role")
+    span_tokens = 32  # arguments may be long noun phrases
     slots = ("text", "trigger", "event_type", "labels", "no_answer")
     max_chars: ClassVar[int] = 2500
     synonyms: ClassVar[Mapping[str, tuple[str, ...]]] = {

@@ -31,6 +31,7 @@ class EventDetectionTask(PairTask):
 
     task = Task.EVENT_DETECTION
     fields = ("trigger", "type")
+    span_tokens = 8  # triggers are a word or a few
     slots = ("text", "labels", "no_answer")
     max_chars: ClassVar[int] = 2000
     synonyms: ClassVar[Mapping[str, tuple[str, ...]]] = {

@@ -54,6 +54,18 @@ from adelie.tasks.formats import (
     unquote,
     unwrap,
 )
+from adelie.tasks.grammar import (
+    MAX_SPAN_TOKENS,
+    GrammarBuilder,
+    alt,
+    answer,
+    field_span,
+    items_of,
+    json_objects,
+    json_string,
+    lit,
+    seq,
+)
 from adelie.tasks.prompting import AnswerHelp, fill, format_instruction, load_templates
 from adelie.tasks.scoring import strict_counts
 
@@ -69,6 +81,7 @@ class ItemTask(IETask):
     synonyms: ClassVar[Mapping[str, tuple[str, ...]]]  # field -> accepted JSON keys (comparison form)
     na_sentence: ClassVar[str]  # natural-language NA answer; may use {na}, {head}, {tail}
     na_pattern: ClassVar[re.Pattern[str]]  # recognises the NA sentence
+    span_tokens: ClassVar[int] = MAX_SPAN_TOKENS  # constrained decoding: longest span, in text tokens
 
     # --- hooks for the item shape -----------------------------------------------------------------------
 
@@ -312,6 +325,28 @@ class PairTask(ItemTask):
                 out.append((text, label))
         return out
 
+    def item_spans(self, item: Item) -> tuple[str, ...]:
+        return item[:1]
+
+    def item_labels(self, item: Item) -> tuple[str, ...]:
+        return item[1:2]
+
+    def answer_grammar(
+        self, inst: Instance, fmt: Format, no_answer: str = "NA", explanation: bool = False
+    ) -> str | None:
+        """`text: label; ...` (canonical) or `[{"<field>": "text", "<field>": "label"}, ...]` (JSON), texts
+        copied from `inst.text` on word boundaries, labels from `inst.labels`; or the NA answer."""
+        g = GrammarBuilder()
+        if fmt == "canonical":
+            span = field_span(g, inst.text, ";:", self.span_tokens)
+            item = seq(span, lit(": "), g.choice(field(lab, ";:") for lab in inst.labels))
+            return answer(g, alt(lit(no_answer), items_of(item)), explanation)
+        if fmt == "json":
+            span = json_string(g.spans(inst.text, json=True, max_tokens=self.span_tokens))
+            label = g.choice(dumps(lab) for lab in inst.labels)
+            return answer(g, json_objects(g, list(zip(self.fields, (span, label), strict=True))), explanation)
+        return None
+
     def json_items(self, value: Any, inst: Instance | None, no_answer: Sequence[str]) -> tuple[list[Item], int]:
         labels = {normalise(x) for x in inst.labels} if inst is not None else set()
         label_keys = {json_key(x) for x in inst.labels} if inst is not None else set()
@@ -358,6 +393,29 @@ class TripleTask(ItemTask):
     def canonical_items(self, body: str, inst: Instance | None) -> list[Item]:
         return [tuple(fields) for fields in tuple_fields(body)]
 
+    def item_spans(self, item: Item) -> tuple[str, ...]:
+        return item[0:1] + item[2:3]
+
+    def item_labels(self, item: Item) -> tuple[str, ...]:
+        return item[1:2]
+
+    def answer_grammar(
+        self, inst: Instance, fmt: Format, no_answer: str = "NA", explanation: bool = False
+    ) -> str | None:
+        """`(head; relation; tail); ...` (canonical) or `[{"head": ..., "relation": ..., "tail": ...}]`
+        (JSON), head and tail copied from `inst.text`, relations from `inst.labels`; or the NA answer."""
+        g = GrammarBuilder()
+        if fmt == "canonical":
+            span = field_span(g, inst.text, TUPLE_UNSAFE, self.span_tokens)
+            rel = g.choice(field(lab, ";,()") for lab in inst.labels)
+            item = seq(lit("("), span, lit("; "), rel, lit("; "), span, lit(")"))
+            return answer(g, alt(lit(no_answer), items_of(item)), explanation)
+        if fmt == "json":
+            span = json_string(g.spans(inst.text, json=True, max_tokens=self.span_tokens))
+            rel = g.choice(dumps(lab) for lab in inst.labels)
+            return answer(g, json_objects(g, list(zip(self.fields, (span, rel, span), strict=True))), explanation)
+        return None
+
 
 def tuple_fields(body: str) -> list[list[str]]:
     """The fields of each `( ... )` group on the lines of the first paragraph that start with `(` (split on
@@ -380,6 +438,8 @@ def tuple_fields(body: str) -> list[list[str]]:
     return out
 
 
+# Characters a span inside a `( ... )` tuple may not hold (separators and brackets).
+TUPLE_UNSAFE = ";,()[]{}"
 NA_ALTERNATIVES = "|".join(re.escape(p) for p in sorted(NA_PHRASES, key=len, reverse=True))
 
 
@@ -408,6 +468,22 @@ class LabelTask(ItemTask):
 
     def canonical_items(self, body: str, inst: Instance | None) -> list[Item]:
         return [(unquote(p),) for p in split_top(first_line(body), ";")]
+
+    def item_labels(self, item: Item) -> tuple[str, ...]:
+        return item[:1]
+
+    def answer_grammar(
+        self, inst: Instance, fmt: Format, no_answer: str = "NA", explanation: bool = False
+    ) -> str | None:
+        """Exactly one offered label or the NA answer: bare (canonical) or `{"relation": "..."}` (JSON)."""
+        g = GrammarBuilder()
+        if fmt == "canonical":
+            labels = [field(lab, ";", reserved=_reserved(inst)) for lab in inst.labels]
+            return answer(g, g.choice([*labels, no_answer]) or lit(no_answer), explanation)
+        if fmt == "json":
+            labels = g.choice(dumps(lab) for lab in [*inst.labels, no_answer])
+            return answer(g, seq(lit('{"relation": '), labels, lit("}")) or "", explanation)
+        return None
 
     def prefer_natural(self, natural: list[Item], canonical: list[Item]) -> bool:
         """A sentence naming the relation always wins: the canonical reading of a sentence means nothing."""

@@ -37,6 +37,7 @@ from adelie.tasks.formats import (
     strip_fences,
     unwrap,
 )
+from adelie.tasks.grammar import MAX_CELL_CHARS, MAX_COLUMNS, GrammarBuilder, answer, lit
 from adelie.tasks.prompting import AnswerHelp, fill, format_instruction, load_templates
 
 _BREAKS = re.compile(r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -152,6 +153,37 @@ class OnDemandTask(IETask):
         """The gold table in `fmt` after `[Answer]: ` (a markdown table starts on the next line); the NA
         answer when the table has no rows."""
         return join_answer(self._body(inst.table, fmt, no_answer), explanation)
+
+    def answer_grammar(
+        self, inst: Instance, fmt: Format, no_answer: str = "NA", explanation: bool = False
+    ) -> str | None:
+        """A table of 1 to `MAX_COLUMNS` columns, every row with the header's number of cells, cells of at
+        most `MAX_CELL_CHARS` characters: markdown (canonical: header, `---` rule, at least one row) or
+        `{"columns": [...], "rows": [[...], ...]}` (JSON); or the NA answer."""
+        g = GrammarBuilder()
+        if fmt == "canonical":
+            cell = g.rule("cell", f"[^|\\n\\r\\\\]{{0,{MAX_CELL_CHARS}}}")
+            tables = []
+            for n in range(1, MAX_COLUMNS + 1):
+                line = '"| " ' + ' " | " '.join([cell] * n) + ' " |"'
+                rule = " | ".join(["---"] * n)
+                row = g.rule(f"row{n}", line)
+                tables.append(g.rule(f"table{n}", f'{row} "\\n" {lit(f"| {rule} |")} ( "\\n" {row} )+'))
+            body = f'( {lit(" " + no_answer)} | "\\n" ( {" | ".join(tables)} ) )'
+            return answer(g, body, explanation, newline_body=True)
+        if fmt == "json":
+            char = g.rule("jchar", r'[^"\\\x00-\x1f] | "\\" ["\\/bfnrt]')
+            cell = g.rule("jcell", f'"\\"" {char}{{0,{MAX_CELL_CHARS}}} "\\""')
+            tables = []
+            for n in range(1, MAX_COLUMNS + 1):
+                cells = '"[" ' + ' ", " '.join([cell] * n) + ' "]"'
+                row = g.rule(f"jrow{n}", cells)
+                tables.append(g.rule(
+                    f"jtable{n}", f'{lit(chr(123) + chr(34) + "columns" + chr(34) + ": ")} {row} '
+                                  f'{lit(", " + chr(34) + "rows" + chr(34) + ": [")} {row} ( ", " {row} )* "]}}"'))
+            na = lit('{"columns": [], "rows": []}')
+            return answer(g, f'( {na} | {" | ".join(tables)} )', explanation)
+        return None
 
     def _body(self, table: Table | None, fmt: Format, no_answer: str) -> str:
         empty = table is None or not table.header or not table.rows

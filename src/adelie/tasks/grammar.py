@@ -1,0 +1,231 @@
+"""Answer grammars: for one instance, the context-free grammar of every well-formed answer.
+
+A grammar is written in GBNF (`root ::= ...`, llama.cpp's dialect), which llguidance reads (through its
+`gbnf_to_lark`), xgrammar compiles and vLLM's structured outputs accept. Task modules build theirs from three pieces:
+
+* `GrammarBuilder.spans(text, ...)`: any substring of the instance's text that starts and ends on a word
+  (CJK, Thai and similar scripts: on a character), copied exactly. It is a chain of one rule per token of the
+  text (`s7 ::= "word" ( " " s8 )?`), so the grammar grows linearly with the text, and repeated mentions are
+  simply several ways to derive the same string. A token holding one of the field's delimiters, and a line
+  break between tokens, end the chain there.
+* `GrammarBuilder.choice(strings)`: exactly one of the offered labels, written as the renderer writes it.
+* `answer(body, explanation)`: `[Answer]: ` + body, after an optional `[Explanation]: ...` line.
+
+Nothing here knows a decoding library; `adelie.constrained` compiles the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import regex
+
+from adelie.tasks.formats import ANSWER_MARK, EXPLANATION_MARK, dumps
+
+# Scripts written without spaces between words: every character is a token of its own.
+_CHAR_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+_TOKEN_RE = regex.compile(
+    rf"(?P<char>[{_CHAR_SCRIPTS}]\p{{M}}*)"  # one CJK-like character (with its combining marks)
+    rf"|(?P<word>(?:(?![{_CHAR_SCRIPTS}])[\w\p{{M}}])+)"  # a run of letters, digits and combining marks
+    r"|(?P<other>\S\p{M}*)"  # any other visible character (punctuation, symbols, emoji)
+)
+_NO_END = "([{<\"'“‘«„,;:-–—/&=|\\"  # tokens a span does not end on
+_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+MAX_SPAN_TOKENS = 16  # default: a span is at most this many text tokens (words, CJK characters, punctuation)
+BOUNDED_RULES = 2000  # spans are bounded in tokens while that takes at most this many rules (see `spans`)
+MAX_COLUMNS = 8  # on-demand tables: at most this many columns
+MAX_CELL_CHARS = 200  # on-demand tables: at most this many characters in a cell
+
+
+def lit(s: str) -> str:
+    """`s` as a grammar string literal (quotes, backslashes and control characters escaped)."""
+    out = []
+    for ch in s:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 0x20 or ch in "\x7f\x85":
+            out.append(f"\\x{ord(ch):02x}")
+        elif ch in "\u2028\u2029":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def json_inner(s: str) -> str:
+    """The characters of `s` inside a JSON string literal, as adelie writes JSON (`formats.dumps`)."""
+    return dumps(s)[1:-1]
+
+
+def text_tokens(text: str) -> list[tuple[int, int, str]]:
+    """The tokens spans are made of: `(start, end, kind)` with kind `word`, `char` or `other`."""
+    return [(m.start(), m.end(), m.lastgroup or "other") for m in _TOKEN_RE.finditer(text)]
+
+
+class GrammarBuilder:
+    """Collects named rules and writes the grammar text. Rule names are made unique per builder."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, str] = {}
+        self._cache: dict[tuple[object, ...], str] = {}
+
+    def rule(self, name: str, body: str) -> str:
+        """Add `name ::= body` (a fresh name when taken) and return the name used."""
+        base, n = name, 1
+        while name in self._rules:
+            n += 1
+            name = f"{base}{n}"
+        self._rules[name] = body
+        return name
+
+    def choice(self, strings: Iterable[str], name: str = "label") -> str | None:
+        """A rule matching exactly one of `strings` (kept in order, without repeats); None when there are
+        none."""
+        options = list(dict.fromkeys(s for s in strings if s))
+        if not options:
+            return None
+        key = ("choice", name, tuple(options))
+        if key not in self._cache:
+            self._cache[key] = self.rule(name, " | ".join(lit(s) for s in options))
+        return self._cache[key]
+
+    def spans(
+        self, text: str, unsafe: str = "", json: bool = False, name: str = "span", max_tokens: int = 0
+    ) -> str | None:
+        """A rule matching any substring of `text` that starts with a word (or CJK-like character) token, ends
+        with one or with closing punctuation, holds no character of `unsafe`, no line break and no sentence end,
+        and is at most `max_tokens` tokens long (default `MAX_SPAN_TOKENS`; only while that bound takes at most
+        `BOUNDED_RULES` rules, i.e. in sentences, not documents); JSON-escaped when `json`. None when the text
+        has no such span."""
+        max_tokens = max_tokens or MAX_SPAN_TOKENS
+        key = ("spans", text, unsafe, json, name, max_tokens)
+        if key in self._cache:
+            return self._cache[key]
+        toks = text_tokens(text)
+        bad = [any(c in unsafe for c in text[s:e]) for s, e, _ in toks]
+        word = [kind != "other" and not b for (_, _, kind), b in zip(toks, bad, strict=True)]
+        # a span may also end on closing punctuation (`Jr.`, `(UK)`, `50%`), never on an opening one or a comma
+        end = [w or (not b and text[s:e][0] not in _NO_END) for w, b, (s, e, _) in zip(word, bad, toks, strict=True)]
+        link = [i + 1 < len(toks) and not bad[i] and not bad[i + 1] and not _sentence_break(text, toks, i)
+                for i in range(len(toks))]
+        enc = json_inner if json else (lambda s: s)
+        prefix = f"{name}_{len(self._cache)}_"
+        # Rule `{prefix}{i}_{k}`: a span from token i on, with at most k more tokens after it. A long text would
+        # need too many rules for that: there one rule per token, and a span runs at most to the sentence's end.
+        bounded = len(toks) * max_tokens <= BOUNDED_RULES
+        depth = max_tokens if bounded else 1
+
+        def after(k: int) -> int | None:  # the k of the next token's rule; None: the span must end here
+            return (k - 1 if k > 0 else None) if bounded else 0
+
+        # alive[i][k]: a span from token i (k more tokens allowed) can end on a token that may end it
+        alive = [[False] * depth for _ in toks] + [[False] * depth]
+        for i in range(len(toks) - 1, -1, -1):
+            for k in range(depth):
+                nk = after(k)
+                alive[i][k] = not bad[i] and (end[i] or (nk is not None and link[i] and alive[i + 1][nk]))
+        for i in range(len(toks)):
+            s, e, _ = toks[i]
+            here = lit(enc(text[s:e]))
+            for k in range(depth):
+                if not alive[i][k]:
+                    continue
+                more, nk = None, after(k)
+                if nk is not None and link[i] and alive[i + 1][nk]:
+                    gap = text[e : toks[i + 1][0]]
+                    nxt = f"{prefix}{i + 1}_{nk}"
+                    more = f"{lit(enc(gap))} {nxt}" if gap else nxt
+                if end[i] and more:
+                    body = f"{here} ( {more} )?"
+                elif more:
+                    body = f"{here} {more}"
+                else:
+                    body = here
+                self._rules[f"{prefix}{i}_{k}"] = body
+        names = {i: f"{prefix}{i}_{depth - 1}" for i in range(len(toks)) if alive[i][depth - 1]}
+        starts = [names[i] for i in sorted(names) if word[i]]
+        self._cache[key] = self.rule(name, " | ".join(starts)) if starts else None
+        return self._cache[key]
+
+    def text(self, root: str) -> str:
+        """The grammar: `root ::= <root>` and every rule added."""
+        lines = [f"root ::= {root}"] + [f"{k} ::= {v}" for k, v in self._rules.items()]
+        return "\n".join(lines) + "\n"
+
+
+def _sentence_break(text: str, toks: list[tuple[int, int, str]], i: int) -> bool:
+    """Whether a span may not run from token i to token i + 1: a line break between them, or the end of a
+    sentence (`.`, `!` or `?` after a word of three or more characters, then space and a capital; `Dr. No` and
+    `U.S. Army` stay joined)."""
+    gap = text[toks[i][1] : toks[i + 1][0]]
+    if any(c in _BREAKS for c in gap):
+        return True
+    mark = text[toks[i][0] : toks[i][1]]
+    if mark not in (".", "!", "?") or not gap or i == 0:
+        return False
+    before = text[toks[i - 1][0] : toks[i - 1][1]]
+    return toks[i - 1][2] == "word" and len(before) >= 3 and text[toks[i + 1][0]].isupper()
+
+
+def answer(g: GrammarBuilder, body: str, explanation: bool = False, newline_body: bool = False) -> str:
+    """The grammar text of `[Answer]: <body>` (`[Answer]:` + newline when `newline_body`), after an optional
+    `[Explanation]: <one line>` when `explanation`."""
+    root = f"{lit(ANSWER_MARK if newline_body else ANSWER_MARK + ' ')} {body}"
+    if explanation:
+        expl = g.rule("explanation", f'{lit(EXPLANATION_MARK + " ")} [^\\n]+ "\\n"')
+        root = f"{expl}? {root}"
+    return g.text(root)
+
+
+def alt(*options: str | None) -> str | None:
+    """`( a | b | ... )` of the options that exist; None when none does."""
+    present = [o for o in options if o]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else "( " + " | ".join(present) + " )"
+
+
+def seq(*parts: str | None) -> str | None:
+    """The parts in a row; None when any part is missing (a sequence with an impossible part)."""
+    return None if any(p is None for p in parts) else " ".join(p for p in parts if p)
+
+
+def field_span(g: GrammarBuilder, text: str, unsafe: str, max_tokens: int = 0) -> str | None:
+    """A span as the canonical renderer writes a field: bare when it holds none of `unsafe`, or JSON-quoted
+    (then it may hold anything, `;` and `,` included)."""
+    bare = g.spans(text, unsafe, max_tokens=max_tokens)
+    quoted = json_string(g.spans(text, json=True, name="qspan", max_tokens=max_tokens))
+    return alt(bare, quoted)
+
+
+def items_of(item: str | None, sep: str = "; ") -> str | None:
+    """One or more `item`s joined by `sep`; None when `item` is."""
+    return None if item is None else f"{item} ( {lit(sep)} {item} )*"
+
+
+def json_string(inner: str | None) -> str | None:
+    """A JSON string literal around the grammar expression `inner`; None when `inner` is."""
+    return None if inner is None else f'"\\"" {inner} "\\""'
+
+
+def json_objects(g: GrammarBuilder, fields: Sequence[tuple[str, str | None]], name: str = "record") -> str:
+    """`[{"k": v, ...}, ...]` or `[]`: a JSON list of objects with the keys in order, values given as grammar
+    expressions (already JSON-shaped); only `[]` when a value is impossible."""
+    if any(v is None for _, v in fields):
+        return '"[]"'
+    pairs = f" {lit(', ')} ".join(f"{lit(dumps(k) + ': ')} {v}" for k, v in fields)
+    record = g.rule(name, f'"{{" {pairs} "}}"')
+    return f'( "[]" | "[" {items_of(record, ", ")} "]" )'
+
+
+def asks_explanation(prompt: str) -> bool:
+    """Whether a user turn asks for an `[Explanation]:` before the answer."""
+    return EXPLANATION_MARK in prompt
