@@ -3,14 +3,14 @@
 For adelie's answer grammars (``IETask.answer_grammar``), measured on real held-out instances:
 
 * compile time of the grammar of a CrossNER sentence with its label list (14 labels) and of a Re-DocRED
-  document with its 96 relation types, for llguidance (adelie's choice; it reads adelie's GBNF through its own
-  ``gbnf_to_lark``) and xgrammar (GBNF natively), and for outlines-core on the NER case (it takes a regular
+  document with its 96 relation types, for xgrammar (adelie's choice; GBNF natively) and llguidance (through its
+  own ``gbnf_to_lark``), and for outlines-core on the NER case (it takes a regular
   expression, so the NER grammar is written out as one: every span alternative spelled out);
 * the per-token cost of the masks at batch 16: 16 CrossNER instances, each row replaying its gold answer token by
   token, every step computing all 16 masks and applying them to a (16, vocabulary) logits tensor, against the time
   of one batch-16 decoding step of the model (KV cache, prompts of about 300 tokens).
 
-    pip install -e ".[bench-grammar]"    # xgrammar and outlines-core, for their rows
+    pip install -e ".[bench-grammar]"    # llguidance and outlines-core, for their rows
     python benchmarks/constrained.py [--model default] [--dtype auto] [--json benchmarks/results/constrained.json]
 """
 
@@ -160,36 +160,36 @@ def mask_cost(engine_kind: str, tokenizer: Any, vocab: int, stop: list[int], row
                for inst in rows]
     logits = torch.randn(len(rows), vocab)
     steps = max(len(a) for a in answers)
-    if engine_kind == "llguidance":  # adelie's own path (adelie.constrained)
+    if engine_kind == "xgrammar":  # adelie's own path (adelie.constrained)
         engine = GrammarEngine(tokenizer, vocab, stop)
         matchers = [engine.matcher(engine.compile(g)) for g in grammars]
         mask = engine.new_mask(len(rows))
         t0 = time.perf_counter()
         for step in range(steps):
-            live = [m if step < len(a) and not engine.finished(m) else None for m, a in zip(matchers, answers,
-                                                                                          strict=True)]
+            live = [m if step < len(a) else None for m, a in zip(matchers, answers, strict=True)]
             work = logits.clone()
             engine.apply(work, live, mask)
             for m, a in zip(live, answers, strict=True):
                 if m is not None:
                     assert engine.advance(m, a[step])
         elapsed = time.perf_counter() - t0
-    else:
+    else:  # llguidance: its own mask filling, the same apply kernel (xgrammar's) for both rows
+        import llguidance.torch as llt
         import xgrammar as xgr
 
-        info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab, stop_token_ids=stop)
-        compiler = xgr.GrammarCompiler(info, max_threads=1)
-        matchers = [xgr.GrammarMatcher(compiler.compile_grammar(g)) for g in grammars]
-        mask = xgr.allocate_token_bitmask(len(rows), vocab)
+        lltok = llguidance_tokenizer(tokenizer, vocab, stop)
+        matchers = [llguidance_matcher(lltok, g) for g in grammars]
+        mask = llt.allocate_token_bitmask(len(rows), vocab)
         t0 = time.perf_counter()
         for step in range(steps):
             work = logits.clone()
-            idx = [j for j, a in enumerate(answers) if step < len(a)]
+            idx = [j for j, a in enumerate(answers) if step < len(a) and not matchers[j].is_stopped()]
             for j in idx:
-                matchers[j].fill_next_token_bitmask(mask, j)
-            xgr.apply_token_bitmask_inplace(work, mask, vocab_size=vocab, indices=idx)
+                llt.fill_next_token_bitmask(matchers[j], mask, j)
+            if idx:
+                xgr.apply_token_bitmask_inplace(work, mask, vocab_size=vocab, indices=idx)
             for j in idx:
-                assert matchers[j].accept_token(answers[j][step]), (j, step)
+                assert matchers[j].consume_token(answers[j][step]), (j, step)
         elapsed = time.perf_counter() - t0
     return {"steps": steps, "seconds_per_step": elapsed / steps}
 
@@ -246,22 +246,22 @@ def main() -> None:
         "rows": {},
     }
     rows = results["rows"]
-    lltok = llguidance_tokenizer(tokenizer, vocab, stop)
-    rows["llguidance (adelie)"] = {
-        "version": _version("llguidance"),
-        "compile_ner_s": _timed(lambda: llguidance_matcher(lltok, g_ner)),
-        "compile_redocred_s": _timed(lambda: llguidance_matcher(lltok, g_doc)),
-        **mask_cost("llguidance", tokenizer, vocab, stop, ner),
+    rows["xgrammar (adelie)"] = {
+        "version": _version("xgrammar"),
+        "compile_ner_s": xgrammar_compile(tokenizer, vocab, stop, g_ner),
+        "compile_redocred_s": xgrammar_compile(tokenizer, vocab, stop, g_doc),
+        **mask_cost("xgrammar", tokenizer, vocab, stop, ner),
     }
     try:
-        rows["xgrammar"] = {
-            "version": _version("xgrammar"),
-            "compile_ner_s": xgrammar_compile(tokenizer, vocab, stop, g_ner),
-            "compile_redocred_s": xgrammar_compile(tokenizer, vocab, stop, g_doc),
-            **mask_cost("xgrammar", tokenizer, vocab, stop, ner),
+        lltok = llguidance_tokenizer(tokenizer, vocab, stop)
+        rows["llguidance"] = {
+            "version": _version("llguidance"),
+            "compile_ner_s": _timed(lambda: llguidance_matcher(lltok, g_ner)),
+            "compile_redocred_s": _timed(lambda: llguidance_matcher(lltok, g_doc)),
+            **mask_cost("llguidance", tokenizer, vocab, stop, ner),
         }
     except ImportError as exc:
-        rows["xgrammar"] = {"version": _version("xgrammar"), "error": f"{exc} (pip install -e '.[bench-grammar]')"}
+        rows["llguidance"] = {"version": _version("llguidance"), "error": f"{exc} (pip install -e '.[bench-grammar]')"}
     try:
         rows["outlines-core"] = {"version": _version("outlines_core"),
                                  "compile_ner_s": outlines_compile(tokenizer, stop, ner_regex(ner[0]))}

@@ -1,13 +1,14 @@
 """Answer grammars: for one instance, the context-free grammar of every well-formed answer.
 
-A grammar is written in GBNF (`root ::= ...`, llama.cpp's dialect), which llguidance reads (through its
-`gbnf_to_lark`), xgrammar compiles and vLLM's structured outputs accept. Task modules build theirs from three pieces:
+A grammar is written in GBNF (`root ::= ...`, llama.cpp's dialect), which xgrammar compiles, vLLM's structured
+outputs accept and llguidance reads (through its `gbnf_to_lark`). Task modules build theirs from three pieces:
 
-* `GrammarBuilder.spans(text, ...)`: any substring of the instance's text that starts and ends on a word
-  (CJK, Thai and similar scripts: on a character), copied exactly. It is a chain of one rule per token of the
-  text (`s7 ::= "word" ( " " s8 )?`), so the grammar grows linearly with the text, and repeated mentions are
-  simply several ways to derive the same string. A token holding one of the field's delimiters, and a line
-  break between tokens, end the chain there.
+* `GrammarBuilder.spans(text, ...)`: any substring of the instance's text that starts on a word (CJK, Thai and
+  similar scripts: on a character) and ends on one or on closing punctuation, copied exactly. It is a chain of
+  rules over the text's tokens (`s7_3 ::= "word" ( " " s8_2 )?`: token 7, at most 3 more tokens), one rule per
+  token and remaining length in a sentence-sized text, one rule per token (spans bounded by the sentence) in a
+  document, so the grammar grows linearly with the text; repeated mentions are simply several ways to derive
+  the same string. A token holding one of the field's delimiters, a line break and a sentence end stop a span.
 * `GrammarBuilder.choice(strings)`: exactly one of the offered labels, written as the renderer writes it.
 * `answer(body, explanation)`: `[Answer]: ` + body, after an optional `[Explanation]: ...` line.
 
