@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--concurrency", type=int, default=16, help="service clients with a request in flight")
     parser.add_argument("--batch-wait-ms", type=float, default=ServeSettings.batch_wait_ms)
     parser.add_argument("--device", help="cpu, cuda, ... (default: the best available)")
+    parser.add_argument("--decoding", default="constrained", choices=["constrained", "free"])
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--markdown", action="store_true", help="print a BENCHMARKS.md section")
     args = parser.parse_args(argv)
@@ -235,8 +236,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     torch.manual_seed(0)
     texts, labels = load_documents(args.dataset, args.split, args.n_docs, args.data_dir)
     batched = Extractor.load(args.model, device=args.device, max_new_tokens=args.max_new_tokens,
-                             batch_size=args.batch_size)
-    naive = Extractor(batched.model, batched.tokenizer, max_new_tokens=args.max_new_tokens, batch_size=1)
+                             batch_size=args.batch_size, decoding=args.decoding)
+    naive = Extractor(batched.model, batched.tokenizer, max_new_tokens=args.max_new_tokens, batch_size=1,
+                      decoding=args.decoding)
     tally = Tally(batched)  # the api and the service share the batched Extractor
     settings = ServeSettings(model_name=args.model, max_batch=args.batch_size, batch_wait_ms=args.batch_wait_ms,
                              timeout_s=24 * 3600.0, max_pending=max(256, args.n_docs))

@@ -319,3 +319,58 @@ def test_control_and_separator_characters_in_texts(engine, tiny_tokenizer) -> No
     assert not accepts(engine, tiny_tokenizer, grammar, "[Answer]: Delta\u2028Epsilon: x")
     jgrammar = get_task(Task.NER).answer_grammar(instance, "json")
     assert accepts(engine, tiny_tokenizer, jgrammar, '[Answer]: [{"entity": "Alpha\\tBeta", "type": "x"}]')
+
+
+def test_a_constrained_loop_stops_at_the_third_repeat(scripted_model, tiny_tokenizer) -> None:
+    """A free row loops until the guard's 48 tokens; a constrained row repeating itself (`x: a; x: a; ...` is the
+    only loop a grammar leaves) stops after 3 repeats over 12 tokens."""
+    from adelie._hf_decoding import ITEM_REPEATS, ITEM_SPAN
+
+    again, and_ = (_ids(tiny_tokenizer, w)[0] for w in (" again", " and"))
+    model, tokenizer = load_model(str(scripted_model({again: and_, and_: again}, default=again)), device="cpu")
+    gen = Generator(model, tokenizer, GenerationConfig(max_new_tokens=100), progress=False)
+    conv = [[{"role": "user", "content": "loop"}]]
+    (free,) = gen.generate(conv)[0]
+    (tight,) = gen.generate(conv, grammars=['root ::= ( " again and" )+'])[0]
+    assert (free.finish_reason, free.num_tokens) == ("repetition", 48)
+    assert (tight.finish_reason, tight.num_tokens) == ("repetition", max(2 * ITEM_REPEATS, ITEM_SPAN))
+    assert tight.text == " again and" * 6
+
+
+def test_a_cut_constrained_answer_ends_after_its_last_whole_item(scripted_model, tiny_tokenizer) -> None:
+    """An answer cut by the token budget is trimmed back to where the grammar was last complete: no half label."""
+    again, and_ = (_ids(tiny_tokenizer, w)[0] for w in (" again", " and"))
+    model, tokenizer = load_model(str(scripted_model({again: and_, and_: again}, default=again)), device="cpu")
+    gen = Generator(model, tokenizer, GenerationConfig(max_new_tokens=5), progress=False)
+    (out,) = gen.generate([[{"role": "user", "content": "loop"}]], grammars=['root ::= ( " again and" )+'])[0]
+    assert (out.finish_reason, out.text, out.num_tokens) == ("length", " again and again and", 4)
+
+
+def test_document_spans_are_bounded_by_overlapping_windows(engine, tiny_tokenizer) -> None:
+    """A long text (more tokens x bound than BOUNDED_RULES) gets windowed chains: every span of up to the bound is
+    allowed wherever it starts, none over a quarter longer, and the grammar stays about 5 rules per token."""
+    from adelie.tasks.grammar import BOUNDED_RULES
+
+    words = [f"w{i}" for i in range(300)]
+    text = " ".join(words)
+    assert 300 * MAX_SPAN_TOKENS > BOUNDED_RULES
+    instance = inst(Task.NER, text=text, labels=("x",))
+    grammar = get_task(Task.NER).answer_grammar(instance, "canonical")
+    assert grammar.count("\n") < 2 * 6 * 300  # bare and quoted chains, about 5 rules per token each
+    for start in (0, 3, 150, 283):
+        span = " ".join(words[start:start + MAX_SPAN_TOKENS])
+        assert accepts(engine, tiny_tokenizer, grammar, f"[Answer]: {span}: x"), start
+    too_long = " ".join(words[10:10 + MAX_SPAN_TOKENS + MAX_SPAN_TOKENS // 4])
+    assert not accepts(engine, tiny_tokenizer, grammar, f"[Answer]: {too_long}: x")
+
+
+def test_bare_spans_hold_no_quote_and_tuples_at_most_four_arguments(engine, tiny_tokenizer) -> None:
+    quoted = inst(Task.NER, text='He said, "Hi there" and left.', labels=("x",))
+    grammar = get_task(Task.NER).answer_grammar(quoted, "canonical")
+    assert not accepts(engine, tiny_tokenizer, grammar, '[Answer]: said, "Hi there: x')
+    assert accepts(engine, tiny_tokenizer, grammar, '[Answer]: "said, \\"Hi there": x')
+    assert accepts(engine, tiny_tokenizer, grammar, "[Answer]: Hi there: x")
+    oie = get_task(Task.OPEN_IE).answer_grammar(OIE, "canonical")
+    four = "[Answer]: (Barack Obama; was born; Honolulu; Hawaii; Chicago)"  # four arguments
+    assert accepts(engine, tiny_tokenizer, oie, four)
+    assert not accepts(engine, tiny_tokenizer, oie, four.replace(")", "; University of Chicago)"))

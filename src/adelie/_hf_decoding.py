@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from adelie.generate import GenerationConfig, Output
 
 
+ITEM_REPEATS = 3  # constrained rows: a block repeated this many times ...
+ITEM_SPAN = 12  # ... over at least this many tokens ends the row
+
+
 class RepetitionGuard:
     """Stops a row whose generated tokens end in one block (period <= ``max_period``) repeated at least
     ``min_repeats`` times over at least ``min_span`` tokens; same rule as ``adelie.generate.repetition_end``.
@@ -92,7 +96,7 @@ def decode_batch(
     """Generate for one batch of tokenized prompts; per prompt, n outputs (1 when greedy). `grammars` holds a
     compiled answer grammar (or None: free) per prompt, `engine` the `GrammarEngine` that compiled them; every
     row with a grammar can only write what its grammar allows, and ends when it is complete."""
-    from adelie.generate import finish_output
+    from adelie.generate import Output, finish_output
 
     per_prompt = 1 if config.greedy else config.n
     rows = [p for p in prompts for _ in range(per_prompt)]
@@ -100,7 +104,9 @@ def decode_batch(
     if grammars is not None and engine is not None and any(g is not None for g in grammars):
         matchers = [engine.matcher(g) if g is not None else None for g in grammars for _ in range(per_prompt)]
     constrained = engine is not None and any(m is not None for m in matchers)
+    matchers_all = list(matchers)  # per original row (the active list shrinks as rows finish)
     complete = [False] * len(rows)  # rows whose grammar finished (they end as if the end of turn came next)
+    ok_at: list[list[int]] = [[] for _ in rows]  # generated-token counts at which a constrained answer was complete
     bitmask = engine.new_mask(len(rows)) if constrained and engine is not None else None
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stop_ids[0]
     width = max(len(p) for p in rows)
@@ -119,6 +125,13 @@ def decode_batch(
     logprobs: list[list[float]] = [[] for _ in rows]
     fired: list[int] = [-1] * len(rows)
     active = torch.arange(len(rows), device=device)  # original row of each row still in the batch
+    # A constrained row can only loop by repeating items (`x: a; x: a; ...`), which add nothing: it stops at the
+    # third repeat of a block of at least 4 tokens instead of running to the free rows' threshold.
+    tight = (
+        RepetitionGuard(width, config.repetition_max_period, ITEM_REPEATS, ITEM_SPAN)
+        if config.repetition_guard and constrained else None
+    )
+    has_grammar = torch.tensor([m is not None for m in matchers], device=device)
     history = input_ids  # the active rows' full sequences, for the repetition guard
     cache = DynamicCache(config=model.config)
     kv = {_cache_keyword(model): cache}
@@ -143,14 +156,21 @@ def decode_batch(
                         done[j] = True  # cannot happen while the mask holds; the row stops, cut
                     elif engine.finished(m):  # the answer is complete: only the end of turn could follow
                         done[j] = complete[row] = True
+                    elif engine.complete(m):
+                        ok_at[row].append(len(generated[row]) + 1)  # this step's token is appended below
             if guard is not None:
                 hit = guard(history)
+                if tight is not None:  # only once the row has a complete answer to fall back on
+                    some = torch.tensor([bool(ok_at[r]) for r in active.tolist()], device=device)
+                    hit |= tight(history) & has_grammar & some
                 done |= hit
             for j, (row, t, lp) in enumerate(zip(active.tolist(), token.tolist(), token_lp.tolist(), strict=True)):
                 generated[row].append(t)
                 logprobs[row].append(lp)
                 if guard is not None and fired[row] < 0 and guard.fired[j] >= 0:
                     fired[row] = int(guard.fired[j])
+                if tight is not None and fired[row] < 0 and has_grammar[j] and hit[j] and tight.fired[j] >= 0:
+                    fired[row] = len(generated[row])  # it fired now (its own record may predate a complete point)
                 if config.stop and not done[j] and _hits_stop_string(tokenizer, generated[row], config.stop,
                                                                      longest_stop):
                     done[j] = True
@@ -164,6 +184,9 @@ def decode_batch(
                 matchers = [matchers[k] for k in keep.tolist()]
                 if guard is not None:
                     guard.select(keep)
+                if tight is not None:
+                    tight.select(keep)
+                has_grammar = has_grammar[keep]
             mask = torch.cat([mask, mask.new_ones(mask.shape[0], 1)], dim=1)
             positions = positions + 1
             logits = model(input_ids=token[:, None], attention_mask=mask, position_ids=positions,
@@ -172,4 +195,12 @@ def decode_batch(
         finish_output(tokenizer, ids, lps, config, stop_set, f if f > 0 else None, "stop" if done_ok else "length")
         for ids, lps, f, done_ok in zip(generated, logprobs, fired, complete, strict=True)
     ]
+    for k, out in enumerate(outputs):
+        # a constrained answer cut by the budget or the repetition guard ends at its last complete point (after
+        # its last whole item), so it still parses and holds no half-written label or span
+        ok = max((n for n in ok_at[k] if n <= out.num_tokens), default=0)
+        if matchers_all[k] is not None and out.finish_reason != "stop" and 0 < ok < out.num_tokens:
+            ids = out.token_ids[:ok]
+            outputs[k] = Output(tokenizer.decode(ids, skip_special_tokens=True), ids, out.logprobs[:ok],
+                                out.finish_reason)
     return [outputs[i * per_prompt : (i + 1) * per_prompt] for i in range(len(prompts))]

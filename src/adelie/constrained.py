@@ -89,6 +89,11 @@ class GrammarEngine:
         return bool(matcher.accept_token(token))
 
     @staticmethod
+    def complete(matcher: Any) -> bool:
+        """Whether the row's answer could end here (the end of turn is allowed next)."""
+        return bool(matcher.is_completed())
+
+    @staticmethod
     def finished(matcher: Any) -> bool:
         """Whether the row's answer is complete and its end of turn accepted."""
         return bool(matcher.is_terminated())

@@ -18,6 +18,7 @@ Nothing here knows a decoding library; `adelie.constrained` compiles the text.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import regex
 
@@ -103,9 +104,9 @@ class GrammarBuilder:
     ) -> str | None:
         """A rule matching any substring of `text` that starts with a word (or CJK-like character) token, ends
         with one or with closing punctuation, holds no character of `unsafe`, no line break and no sentence end,
-        and is at most `max_tokens` tokens long (default `MAX_SPAN_TOKENS`; only while that bound takes at most
-        `BOUNDED_RULES` rules, i.e. in sentences, not documents); JSON-escaped when `json`. None when the text
-        has no such span."""
+        and is at most `max_tokens` tokens long (default `MAX_SPAN_TOKENS`; in a text long enough for that to take
+        more than `BOUNDED_RULES` rules, spans of up to `max_tokens` tokens and some up to a quarter longer, see
+        `_window_chains`); JSON-escaped when `json`. None when the text has no such span."""
         max_tokens = max_tokens or MAX_SPAN_TOKENS
         key = ("spans", text, unsafe, json, name, max_tokens)
         if key in self._cache:
@@ -119,42 +120,58 @@ class GrammarBuilder:
                 for i in range(len(toks))]
         enc = json_inner if json else (lambda s: s)
         prefix = f"{name}_{len(self._cache)}_"
-        # Rule `{prefix}{i}_{k}`: a span from token i on, with at most k more tokens after it. A long text would
-        # need too many rules for that: there one rule per token, and a span runs at most to the sentence's end.
-        bounded = len(toks) * max_tokens <= BOUNDED_RULES
-        depth = max_tokens if bounded else 1
+        if len(toks) * max_tokens <= BOUNDED_RULES:
+            starts = self._bounded_chain(prefix, text, toks, enc, word, end, link, bad, max_tokens)
+        else:
+            starts = self._window_chains(prefix, text, toks, enc, word, end, link, bad, max_tokens)
+        self._cache[key] = self.rule(name, " | ".join(starts)) if starts else None
+        return self._cache[key]
 
-        def after(k: int) -> int | None:  # the k of the next token's rule; None: the span must end here
-            return (k - 1 if k > 0 else None) if bounded else 0
+    def _link_body(self, here: str, gap: str | None, nxt: str | None, can_end: bool) -> str:
+        more = None if nxt is None else (f"{gap} {nxt}" if gap else nxt)
+        if can_end and more:
+            return f"{here} ( {more} )?"
+        return f"{here} {more}" if more else here
 
-        # alive[i][k]: a span from token i (k more tokens allowed) can end on a token that may end it
+    def _bounded_chain(self, prefix: str, text: str, toks: list[tuple[int, int, str]], enc: Any, word: list[bool],
+                       end: list[bool], link: list[bool], bad: list[bool], depth: int) -> list[str]:
+        """Rules `{prefix}{i}_{k}`: a span from token i with at most k more tokens (text tokens x depth rules)."""
         alive = [[False] * depth for _ in toks] + [[False] * depth]
         for i in range(len(toks) - 1, -1, -1):
             for k in range(depth):
-                nk = after(k)
-                alive[i][k] = not bad[i] and (end[i] or (nk is not None and link[i] and alive[i + 1][nk]))
-        for i in range(len(toks)):
-            s, e, _ = toks[i]
-            here = lit(enc(text[s:e]))
+                alive[i][k] = not bad[i] and (end[i] or (k > 0 and link[i] and alive[i + 1][k - 1]))
+        for i, (s, e, _) in enumerate(toks):
             for k in range(depth):
-                if not alive[i][k]:
+                if alive[i][k]:
+                    go = k > 0 and link[i] and alive[i + 1][k - 1]
+                    gap = lit(enc(text[e : toks[i + 1][0]])) if go and text[e : toks[i + 1][0]] else None
+                    self._rules[f"{prefix}{i}_{k}"] = self._link_body(
+                        lit(enc(text[s:e])), gap, f"{prefix}{i + 1}_{k - 1}" if go else None, end[i])
+        return [f"{prefix}{i}_{depth - 1}" for i in range(len(toks)) if word[i] and alive[i][depth - 1]]
+
+    def _window_chains(self, prefix: str, text: str, toks: list[tuple[int, int, str]], enc: Any, word: list[bool],
+                       end: list[bool], link: list[bool], bad: list[bool], bound: int) -> list[str]:
+        """For a long text: overlapping windows of `bound + step` tokens every `step = bound // 4` tokens, each an
+        unbounded chain `{prefix}w{start}_{i}` whose spans start in the window's first `step` tokens. Every span of
+        up to `bound` tokens lies in one window, none is longer than `bound + step - 1`, and the rules number
+        about 5 per text token (instead of `bound` per token)."""
+        step = max(1, bound // 4)
+        starts = []
+        for w in range(0, len(toks), step):
+            last = min(len(toks), w + bound + step) - 1
+            alive = [False] * (last - w + 2)
+            for i in range(last, w - 1, -1):
+                alive[i - w] = not bad[i] and (end[i] or (i < last and link[i] and alive[i - w + 1]))
+            for i in range(w, last + 1):
+                if not alive[i - w]:
                     continue
-                more, nk = None, after(k)
-                if nk is not None and link[i] and alive[i + 1][nk]:
-                    gap = text[e : toks[i + 1][0]]
-                    nxt = f"{prefix}{i + 1}_{nk}"
-                    more = f"{lit(enc(gap))} {nxt}" if gap else nxt
-                if end[i] and more:
-                    body = f"{here} ( {more} )?"
-                elif more:
-                    body = f"{here} {more}"
-                else:
-                    body = here
-                self._rules[f"{prefix}{i}_{k}"] = body
-        names = {i: f"{prefix}{i}_{depth - 1}" for i in range(len(toks)) if alive[i][depth - 1]}
-        starts = [names[i] for i in sorted(names) if word[i]]
-        self._cache[key] = self.rule(name, " | ".join(starts)) if starts else None
-        return self._cache[key]
+                s, e, _ = toks[i]
+                go = i < last and link[i] and alive[i - w + 1]
+                gap = lit(enc(text[e : toks[i + 1][0]])) if go and text[e : toks[i + 1][0]] else None
+                self._rules[f"{prefix}w{w}_{i}"] = self._link_body(
+                    lit(enc(text[s:e])), gap, f"{prefix}w{w}_{i + 1}" if go else None, end[i])
+            starts += [f"{prefix}w{w}_{i}" for i in range(w, min(w + step, last + 1)) if word[i] and alive[i - w]]
+        return starts
 
     def text(self, root: str) -> str:
         """The grammar: `root ::= <root>` and every rule added."""
@@ -200,9 +217,10 @@ def seq(*parts: str | None) -> str | None:
 
 
 def field_span(g: GrammarBuilder, text: str, unsafe: str, max_tokens: int = 0) -> str | None:
-    """A span as the canonical renderer writes a field: bare when it holds none of `unsafe`, or JSON-quoted
-    (then it may hold anything, `;` and `,` included)."""
-    bare = g.spans(text, unsafe, max_tokens=max_tokens)
+    """A span as the canonical renderer writes a field: bare when it holds none of `unsafe` and no double quote
+    (an inner quote after a separator would read as the start of a quoted field), or JSON-quoted (then it may
+    hold anything, `;`, `,` and quotes included)."""
+    bare = g.spans(text, unsafe + '"', max_tokens=max_tokens)
     quoted = json_string(g.spans(text, json=True, name="qspan", max_tokens=max_tokens))
     return alt(bare, quoted)
 

@@ -30,6 +30,7 @@ _PREDICATE_KEYS = ("predicate", "relation", "rel", "verb", "pred", "relationphra
 _ARGUMENT_KEYS = ("arguments", "args", "argument")
 PredicateSource = Literal["text", "free"]
 PREDICATE_WORDS = 8  # a free predicate: at most this many words
+MORE_ARGUMENTS = 3  # constrained decoding: a tuple has its first argument and at most this many more
 
 
 class OpenIETask(ItemTask):
@@ -137,13 +138,15 @@ class OpenIETask(ItemTask):
             arg = field_span(g, inst.text, TUPLE_UNSAFE, self.span_tokens)
             pred = (g.spans(inst.text, TUPLE_UNSAFE, name="pred", max_tokens=PREDICATE_WORDS) if predicates == "text"
                     else _free_predicate(g, '";,()[]{}'))
-            item = seq(lit("("), arg, lit("; "), pred, f"( {lit('; ')} {arg} )*" if arg else None, lit(")"))
+            more = f"( {lit('; ')} {arg} ){{0,{MORE_ARGUMENTS}}}" if arg else None
+            item = seq(lit("("), arg, lit("; "), pred, more, lit(")"))
             return answer(g, alt(lit(no_answer), items_of(item)), explanation)
         if fmt == "json":
             arg = json_string(g.spans(inst.text, json=True, max_tokens=self.span_tokens))
             pred = json_string(g.spans(inst.text, json=True, name="pred", max_tokens=PREDICATE_WORDS)
                                if predicates == "text" else _free_predicate(g, '"\\'))
-            record = seq(lit('{"predicate": '), pred, lit(', "arguments": ['), items_of(arg, ", "), lit("]}"))
+            args = f"{arg} ( {lit(', ')} {arg} ){{0,{MORE_ARGUMENTS}}}" if arg else None
+            record = seq(lit('{"predicate": '), pred, lit(', "arguments": ['), args, lit("]}"))
             body = alt(lit("[]"), seq(lit("["), items_of(g.rule("record", record) if record else None, ", "),
                                       lit("]")))
             return answer(g, body or lit("[]"), explanation)
