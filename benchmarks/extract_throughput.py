@@ -36,6 +36,7 @@ from typing import Any
 
 import torch
 
+from adelie.constrained import DECODINGS
 from adelie.datasets import registry
 from adelie.extract import ExtractionWarning, Extractor
 from adelie.serve import ServeSettings, create_app
@@ -228,7 +229,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--concurrency", type=int, default=16, help="service clients with a request in flight")
     parser.add_argument("--batch-wait-ms", type=float, default=ServeSettings.batch_wait_ms)
     parser.add_argument("--device", help="cpu, cuda, ... (default: the best available)")
-    parser.add_argument("--decoding", default="constrained", choices=["constrained", "free"])
+    parser.add_argument("--decoding", default="constrained", choices=list(DECODINGS))
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--markdown", action="store_true", help="print a BENCHMARKS.md section")
     args = parser.parse_args(argv)

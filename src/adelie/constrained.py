@@ -1,8 +1,8 @@
 """Grammar-constrained decoding with xgrammar: compile an answer grammar, mask each step's logits.
 
 ``GrammarEngine(tokenizer, vocab_size, stop_ids)`` compiles the GBNF text of ``IETask.answer_grammar`` (cached by
-text) and makes one matcher per decoded row. The decode loop (``adelie._hf_decoding``) asks ``fill`` for the
-rows' allowed tokens, masks the logits with ``apply``, and tells each matcher the token chosen with ``advance``.
+text) and makes one matcher per decoded row. The decode loop (``adelie._hf_decoding``) masks each step's logits
+to the rows' allowed tokens with ``apply`` and tells each matcher the token chosen with ``advance``.
 A row whose grammar is complete can only end its turn; a row without a grammar decodes freely in the same batch.
 
 xgrammar was chosen over llguidance, outlines-core and lm-format-enforcer by measurement (BENCHMARKS.md,

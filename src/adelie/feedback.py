@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from adelie.configfile import read_yaml_mapping
+from adelie.constrained import DECODINGS
 from adelie.datasets import registry
 from adelie.datasets.reading import ReadContext
 from adelie.errors import AdelieError
@@ -76,7 +77,7 @@ class FeedbackConfig:
             problems.append("temperature must be positive (sampling)")
         if self.format not in FORMATS:
             problems.append(f"format must be one of {list(FORMATS)}")
-        if self.decoding not in ("constrained", "free"):
+        if self.decoding not in DECODINGS:
             problems.append(f"decoding must be constrained or free, got {self.decoding!r}")
         if problems:
             raise AdelieError(f"{source}: invalid feedback config: " + "; ".join(problems))

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from adelie.constrained import DECODINGS
 from adelie.errors import AdelieError, DataFormatError
 from adelie.jsonl import jsonl_records
 from adelie.serve.options import FORMS, check_options, split_list
@@ -202,7 +203,7 @@ def extract(
     _check_inputs(inputs)
     if STDIN in inputs and sys.stdin.isatty():
         console.print("reading texts from stdin (end with Ctrl-D)", soft_wrap=True)
-    if decoding not in ("constrained", "free"):
+    if decoding not in DECODINGS:
         raise AdelieError(f"--decoding must be constrained or free, got {decoding!r}")
     extractor = load_extractor(model, max_new_tokens, batch_size, device, decoding)
     pretty_out = Console()

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from adelie.cli import extract as extract_cli
+from adelie.constrained import DECODINGS
 
 console = Console(stderr=True)
 
@@ -45,7 +46,7 @@ def serve(
         batch_wait_ms=batch_wait_ms,
     )
     console.print(f"loading {model} …", soft_wrap=True)
-    if decoding not in ("constrained", "free"):
+    if decoding not in DECODINGS:
         raise typer.BadParameter(f"--decoding must be constrained or free, got {decoding!r}")
     extractor = extract_cli.load_extractor(model, max_new_tokens, batch_size, device, decoding)
     app = create_app(extractor, settings)

@@ -23,6 +23,7 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from adelie import __version__
 from adelie.configfile import read_yaml_mapping
+from adelie.constrained import DECODINGS
 from adelie.errors import AdelieError
 from adelie.feedback import FeedbackConfig, feedback_config_from_dict
 from adelie.instruct.config import InstructConfig, config_from_dict
@@ -103,7 +104,7 @@ class EvalSettings:
             problems.append("max_new_tokens, general_max_new_tokens, batch_size and draws must be positive")
         if set(self.general) - set(SOURCES):
             problems.append(f"general must be some of {list(SOURCES)}, got {self.general}")
-        if self.decoding not in ("constrained", "free"):
+        if self.decoding not in DECODINGS:
             problems.append(f"decoding must be constrained or free, got {self.decoding!r}")
         if self.format not in FORMATS or self.compat not in COMPAT_MODES:
             problems.append(f"format must be one of {list(FORMATS)} and compat one of {list(COMPAT_MODES)}")
